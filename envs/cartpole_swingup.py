@@ -1,0 +1,199 @@
+"""CartPole swing-up: the WANN paper's headline task, as a gymnasium env.
+
+The pole starts hanging down; the agent must swing it up and keep it upright
+while the cart stays on the track (REFERENCE.md section 2). The physics is
+written once, in compiled functions; the env runs their pure-Python originals
+(``.py_func``), so the gymnasium env and the compiled fast path
+(``swingup_step`` / ``swingup_observe``) give bit-identical trajectories.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from numba import njit
+
+# Physical constants of the reference swing-up task.
+GRAVITY = 9.82
+MASS_CART = 0.5
+MASS_POLE = 0.5
+TOTAL_MASS = MASS_CART + MASS_POLE
+POLE_LENGTH = 0.6
+FORCE_MAG = 10.0
+DT = 0.01
+FRICTION = 0.1
+X_THRESHOLD = 2.4
+
+SWINGUP_OBS_LABELS = ("x", "x_dot", "cos_theta", "sin_theta", "theta_dot")
+SWINGUP_ACT_LABELS = ("force",)
+
+
+def sample_swingup_state(np_random: np.random.Generator) -> np.ndarray:
+    """Draw a start state (x, x_dot, theta, theta_dot): pole hanging down, std 0.2 noise."""
+    # One call, so the draw is the same whoever consumes the generator.
+    return np_random.normal(loc=(0.0, 0.0, math.pi, 0.0), scale=0.2, size=4).astype(np.float64)
+
+
+def swingup_initial_state(seed: int) -> np.ndarray:
+    """The start state that ``CartPoleSwingUpEnv().reset(seed=seed)`` produces."""
+    rng, _ = seeding.np_random(int(seed))
+    return sample_swingup_state(rng)
+
+
+@njit(cache=True)
+def _advance(x, x_dot, theta, theta_dot, force):
+    """One semi-implicit step of the reference dynamics; all terms use the old state."""
+    s = math.sin(theta)
+    c = math.cos(theta)
+    xdot_update = (
+        -2.0 * MASS_POLE * POLE_LENGTH * theta_dot * theta_dot * s
+        + 3.0 * MASS_POLE * GRAVITY * s * c
+        + 4.0 * force
+        - 4.0 * FRICTION * x_dot
+    ) / (4.0 * TOTAL_MASS - 3.0 * MASS_POLE * c * c)
+    thetadot_update = (
+        -3.0 * MASS_POLE * POLE_LENGTH * theta_dot * theta_dot * s * c
+        + 6.0 * TOTAL_MASS * GRAVITY * s
+        + 6.0 * (force - FRICTION * x_dot) * c
+    ) / (4.0 * POLE_LENGTH * TOTAL_MASS - 3.0 * MASS_POLE * POLE_LENGTH * c * c)
+    return (
+        x + x_dot * DT,
+        x_dot + xdot_update * DT,
+        theta + theta_dot * DT,
+        theta_dot + thetadot_update * DT,
+    )
+
+
+@njit(cache=True)
+def _reward(x, theta):
+    """Upright pole near the track centre scores 1; hanging or at the edge scores 0."""
+    reward_theta = (math.cos(theta) + 1.0) / 2.0
+    reward_x = math.cos((x / X_THRESHOLD) * (math.pi / 2.0))
+    return reward_theta * reward_x
+
+
+@njit(cache=True)
+def swingup_step(state, a):
+    """Advance float64[4] ``state`` in place by one step with clipped action ``a`` in [-1, 1].
+
+    Returns (reward, terminated). Truncation by step count is the caller's job.
+    """
+    x, x_dot, theta, theta_dot = _advance(state[0], state[1], state[2], state[3], a * FORCE_MAG)
+    state[0] = x
+    state[1] = x_dot
+    state[2] = theta
+    state[3] = theta_dot
+    terminated = x < -X_THRESHOLD or x > X_THRESHOLD
+    return _reward(x, theta), terminated
+
+
+@njit(cache=True)
+def swingup_observe(state, obs):
+    """Write the observation (x, x_dot, cos theta, sin theta, theta_dot) into float64[5] ``obs``."""
+    obs[0] = state[0]
+    obs[1] = state[1]
+    obs[2] = math.cos(state[2])
+    obs[3] = math.sin(state[2])
+    obs[4] = state[3]
+
+
+class CartPoleSwingUpEnv(gymnasium.Env):
+    """Swing the pole up from hanging and balance it; reward (cos theta + 1)/2 * cos(x/2.4 * pi/2)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(self, max_steps: int = 1000, render_mode: str | None = None):
+        """Create the env; ``max_steps`` is the episode length (1000, or 200 for the hard variant)."""
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode {render_mode!r} is not supported; allowed: {self.metadata['render_modes']}"
+            )
+        self.max_steps = int(max_steps)
+        self.render_mode = render_mode
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(5,), dtype=np.float64)
+        self.state: np.ndarray | None = None
+        self.t = 0
+
+    def _obs(self) -> np.ndarray:
+        obs = np.empty(5, dtype=np.float64)
+        swingup_observe.py_func(self.state, obs)
+        return obs
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start a new episode; the start state comes only from the env's own generator."""
+        super().reset(seed=seed)
+        self.state = sample_swingup_state(self.np_random)
+        self.t = 0
+        return self._obs(), {}
+
+    def step(self, action) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Apply ``action`` (clipped to [-1, 1], times the force) for one time step."""
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        a = float(np.asarray(action, dtype=np.float64).reshape(-1)[0])
+        a = min(max(a, -1.0), 1.0)
+        # Python floats through the same source as the compiled kernel: identical arithmetic.
+        state = [float(v) for v in self.state]
+        x, x_dot, theta, theta_dot = _advance.py_func(*state, a * FORCE_MAG)
+        self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)
+        self.t += 1
+        terminated = bool(x < -X_THRESHOLD or x > X_THRESHOLD)
+        truncated = (not terminated) and self.t >= self.max_steps
+        reward = float(_reward.py_func(x, theta))
+        return self._obs(), reward, terminated, truncated, {}
+
+    def render(self) -> np.ndarray | None:
+        """Return an RGB frame (uint8, H x W x 3) of track, cart and pole in "rgb_array" mode."""
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array'")
+            return None
+        if self.state is None:
+            return None
+        return _draw(self.state)
+
+
+# Drawing in plain numpy: no display, no pygame, deterministic pixels.
+_HEIGHT, _WIDTH = 400, 600
+_SCALE = _WIDTH / (2 * (X_THRESHOLD + 0.6))  # pixels per metre; track plus a margin
+_TRACK_ROW = _HEIGHT // 2  # pole hangs below, swings up above the track
+
+
+def _draw(state: np.ndarray) -> np.ndarray:
+    """Rasterise one state into a fresh frame."""
+    frame = np.full((_HEIGHT, _WIDTH, 3), 255, dtype=np.uint8)
+    rows, cols = np.mgrid[0:_HEIGHT, 0:_WIDTH]
+    x, theta = float(state[0]), float(state[2])
+    cx = _WIDTH / 2 + x * _SCALE
+    cy = float(_TRACK_ROW)
+
+    # Track, with marks at the limits where the episode ends.
+    left = int(round(_WIDTH / 2 - X_THRESHOLD * _SCALE))
+    right = int(round(_WIDTH / 2 + X_THRESHOLD * _SCALE))
+    frame[_TRACK_ROW - 1 : _TRACK_ROW + 2, left : right + 1] = (120, 120, 120)
+    for edge in (left, right):
+        frame[_TRACK_ROW - 12 : _TRACK_ROW + 13, max(edge - 1, 0) : edge + 2] = (200, 60, 60)
+
+    # Cart: a filled rectangle centred on the track.
+    half_w, half_h = 0.25 * _SCALE, 0.125 * _SCALE
+    cart = (np.abs(cols - cx) <= half_w) & (np.abs(rows - cy) <= half_h)
+    frame[cart] = (40, 40, 40)
+
+    # Pole: a thick segment from the axle; theta = 0 points up (image rows grow down).
+    tip_x = cx + POLE_LENGTH * _SCALE * math.sin(theta)
+    tip_y = cy - POLE_LENGTH * _SCALE * math.cos(theta)
+    dx, dy = tip_x - cx, tip_y - cy
+    length2 = dx * dx + dy * dy
+    u = np.clip(((cols - cx) * dx + (rows - cy) * dy) / length2, 0.0, 1.0)
+    dist2 = (cols - (cx + u * dx)) ** 2 + (rows - (cy + u * dy)) ** 2
+    frame[dist2 <= 5.0**2] = (202, 152, 101)
+
+    # Axle.
+    frame[(cols - cx) ** 2 + (rows - cy) ** 2 <= 4.0**2] = (129, 132, 203)
+    return frame

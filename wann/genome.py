@@ -1,0 +1,259 @@
+"""WANN genomes: node genes and connection genes, and the id counters.
+
+A genome is plain data (numpy arrays in a dataclass) so that it serialises to
+JSON exactly and copies cheaply. The shared weight is never stored here: it
+belongs to the evaluation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from wann.activations import ACTIVATIONS
+
+
+class NodeKind(IntEnum):
+    """Kind of a node gene."""
+
+    INPUT = 0
+    BIAS = 1
+    HIDDEN = 2
+    OUTPUT = 3
+
+
+@dataclass
+class Genome:
+    """Node genes and connection genes of one network (no weights).
+
+    Node ids are fixed by layout: inputs ``0..n_in-1``, bias ``n_in``, outputs
+    ``n_in+1..n_in+n_out``, hidden nodes from ``n_in+n_out+1`` upward.
+    """
+
+    node_id: np.ndarray  # int64, one per node gene
+    node_kind: np.ndarray  # int8, NodeKind values
+    node_act: np.ndarray  # int8, activation ids (1..10)
+    conn_innov: np.ndarray  # int64 innovation numbers
+    conn_src: np.ndarray  # int64 source node ids
+    conn_dst: np.ndarray  # int64 destination node ids
+    conn_enabled: np.ndarray  # bool
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input nodes (the bias not included)."""
+        return int(np.count_nonzero(self.node_kind == NodeKind.INPUT))
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output nodes."""
+        return int(np.count_nonzero(self.node_kind == NodeKind.OUTPUT))
+
+    @property
+    def n_enabled(self) -> int:
+        """Number of enabled connection genes (dead ones included)."""
+        return int(np.count_nonzero(self.conn_enabled))
+
+    def copy(self) -> "Genome":
+        """Return a deep copy."""
+        return Genome(*(getattr(self, f).copy() for f in _FIELDS))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (lists of ints/bools)."""
+        return {
+            "nodes": [
+                [int(i), _KIND_NAMES[int(k)], ACTIVATIONS[int(a)]]
+                for i, k, a in zip(self.node_id, self.node_kind, self.node_act)
+            ],
+            "connections": [
+                [int(n), int(s), int(d), bool(e)]
+                for n, s, d, e in zip(
+                    self.conn_innov, self.conn_src, self.conn_dst, self.conn_enabled
+                )
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Genome":
+        """Build a genome from :meth:`to_dict` output; raises ValueError if malformed.
+
+        Checks every id, kind and activation, and that the enabled-or-not
+        connection graph is acyclic, so a hand-edited file fails here with a
+        clear message rather than deep inside the compiled kernel.
+        """
+        from wann.activations import activation_id
+
+        try:
+            nodes = data["nodes"]
+            conns = data["connections"]
+            node_id = np.array([int(n[0]) for n in nodes], dtype=np.int64)
+            kinds = np.array([_kind_from_name(n[1]) for n in nodes], dtype=np.int8)
+            acts = np.array([activation_id(n[2]) for n in nodes], dtype=np.int8)
+            innov = np.array([int(c[0]) for c in conns], dtype=np.int64)
+            src = np.array([int(c[1]) for c in conns], dtype=np.int64)
+            dst = np.array([int(c[2]) for c in conns], dtype=np.int64)
+            enabled = np.array([bool(c[3]) for c in conns], dtype=bool)
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"malformed genome: {exc!r}") from None
+        genome = cls(node_id, kinds, acts, innov, src, dst, enabled)
+        validate_genome(genome)
+        return genome
+
+
+_FIELDS = (
+    "node_id",
+    "node_kind",
+    "node_act",
+    "conn_innov",
+    "conn_src",
+    "conn_dst",
+    "conn_enabled",
+)
+_KIND_NAMES = {0: "input", 1: "bias", 2: "hidden", 3: "output"}
+
+
+def _kind_from_name(name: str) -> int:
+    for value, kind_name in _KIND_NAMES.items():
+        if kind_name == name:
+            return value
+    raise ValueError(f"unknown node kind {name!r}; allowed: {', '.join(_KIND_NAMES.values())}")
+
+
+def validate_genome(genome: Genome) -> None:
+    """Raise ValueError naming the first structural defect of ``genome``."""
+    ids = genome.node_id
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError("duplicate node id")
+    if len(np.unique(genome.conn_innov)) != len(genome.conn_innov):
+        raise ValueError("duplicate innovation number")
+    kind_of = dict(zip(ids.tolist(), genome.node_kind.tolist()))
+    pairs = set()
+    for s, d in zip(genome.conn_src.tolist(), genome.conn_dst.tolist()):
+        if s not in kind_of or d not in kind_of:
+            raise ValueError(f"connection {s}->{d} names an unknown node id")
+        if kind_of[d] in (NodeKind.INPUT, NodeKind.BIAS):
+            raise ValueError(f"connection {s}->{d} leads into an input or bias node")
+        if kind_of[s] == NodeKind.OUTPUT:
+            raise ValueError(f"connection {s}->{d} leaves an output node")
+        if (s, d) in pairs:
+            raise ValueError(f"duplicate connection {s}->{d}")
+        pairs.add((s, d))
+    if np.any(genome.node_kind[: genome.n_inputs + 1] > NodeKind.BIAS):
+        raise ValueError("inputs and bias must come first")
+    node_depths(genome)  # raises on a cycle
+
+
+def node_depths(genome: Genome, enabled_only: bool = False) -> dict[int, int]:
+    """Longest-path depth of every node id from the inputs (cycle -> ValueError).
+
+    With ``enabled_only`` False every connection gene counts, so a link added
+    from a shallower to a deeper node can never close a cycle, even after a
+    disabled gene is re-enabled. Outputs get a depth past every hidden node.
+    """
+    mask = genome.conn_enabled if enabled_only else np.ones(len(genome.conn_src), bool)
+    src = genome.conn_src[mask].tolist()
+    dst = genome.conn_dst[mask].tolist()
+    ids = genome.node_id.tolist()
+    indegree = {i: 0 for i in ids}
+    children: dict[int, list[int]] = {i: [] for i in ids}
+    for s, d in zip(src, dst):
+        indegree[d] += 1
+        children[s].append(d)
+    depth = {i: 0 for i in ids}
+    ready = [i for i in ids if indegree[i] == 0]
+    seen = 0
+    while ready:
+        node = ready.pop()
+        seen += 1
+        for child in children[node]:
+            depth[child] = max(depth[child], depth[node] + 1)
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    if seen != len(ids):
+        raise ValueError("connections form a cycle")
+    outputs = genome.node_id[genome.node_kind == NodeKind.OUTPUT].tolist()
+    hidden_max = max(
+        (depth[i] for i, k in zip(ids, genome.node_kind.tolist()) if k != NodeKind.OUTPUT),
+        default=0,
+    )
+    for o in outputs:
+        depth[o] = hidden_max + 1
+    return depth
+
+
+@dataclass
+class InnovationTracker:
+    """Node-id and innovation counters, plus this generation's reuse tables.
+
+    The counters are the only part saved in a checkpoint: the tables are
+    cleared at the start of every generation, and checkpoints are taken
+    between generations.
+    """
+
+    next_node_id: int
+    next_innovation: int
+    _links: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    _splits: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict, repr=False)
+
+    def new_generation(self) -> None:
+        """Forget this generation's reuse tables."""
+        self._links.clear()
+        self._splits.clear()
+
+    def link(self, src: int, dst: int) -> int:
+        """Innovation number for a new link src->dst (shared within a generation)."""
+        key = (src, dst)
+        if key not in self._links:
+            self._links[key] = self.next_innovation
+            self.next_innovation += 1
+        return self._links[key]
+
+    def split(self, src: int, dst: int) -> tuple[int, int, int]:
+        """(new node id, innovation in, innovation out) for splitting src->dst."""
+        key = (src, dst)
+        if key not in self._splits:
+            self._splits[key] = (self.next_node_id, self.next_innovation, self.next_innovation + 1)
+            self.next_node_id += 1
+            self.next_innovation += 2
+        return self._splits[key]
+
+    def state(self) -> dict[str, int]:
+        """The counters as plain data, for checkpoints."""
+        return {"next_node_id": self.next_node_id, "next_innovation": self.next_innovation}
+
+
+def initial_genome(
+    n_inputs: int,
+    n_outputs: int,
+    output_activation: int,
+    init_enable: float,
+    rng: np.random.Generator,
+) -> Genome:
+    """Inputs + bias linked to every output, each link enabled with prob ``init_enable``.
+
+    Innovation numbers of the initial links are fixed by layout
+    (``source * n_outputs + output``) so every genome of a run agrees on them.
+    """
+    n_fixed = n_inputs + 1 + n_outputs
+    node_id = np.arange(n_fixed, dtype=np.int64)
+    kinds = np.array(
+        [NodeKind.INPUT] * n_inputs + [NodeKind.BIAS] + [NodeKind.OUTPUT] * n_outputs,
+        dtype=np.int8,
+    )
+    acts = np.ones(n_fixed, dtype=np.int8)
+    acts[n_inputs + 1 :] = output_activation
+    src = np.repeat(np.arange(n_inputs + 1, dtype=np.int64), n_outputs)
+    dst = np.tile(np.arange(n_inputs + 1, n_fixed, dtype=np.int64), n_inputs + 1)
+    innov = np.arange(len(src), dtype=np.int64)
+    enabled = rng.random(len(src)) < init_enable
+    return Genome(node_id, kinds, acts, innov, src, dst, enabled)
+
+
+def initial_tracker(n_inputs: int, n_outputs: int) -> InnovationTracker:
+    """Counters that continue after the ids used by :func:`initial_genome`."""
+    return InnovationTracker(
+        next_node_id=n_inputs + 1 + n_outputs,
+        next_innovation=(n_inputs + 1) * n_outputs,
+    )

@@ -1,0 +1,265 @@
+"""Compile genomes into flat arrays, and evaluate them with Numba kernels.
+
+A compiled network orders its nodes as: inputs, bias, live hidden nodes by
+depth (longest path from the inputs), outputs. Incoming connections are kept
+per node in CSR form (``indptr``/``src``). Nodes and connections on no
+input-to-output path are dropped, so ``n_connections`` is the complexity
+objective. Many networks concatenate into one :class:`NetworkBatch` so a
+single compiled call can serve a whole shard of the population.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+from numba import njit
+
+from wann.activations import apply_activation
+from wann.genome import Genome, NodeKind
+
+
+@dataclass
+class Network:
+    """One genome decoded into flat arrays (see module docstring for the layout)."""
+
+    n_inputs: int  # input nodes, bias not included
+    n_outputs: int
+    act: np.ndarray  # int64 activation id per node
+    indptr: np.ndarray  # int64[n_nodes + 1]: node i reads src[indptr[i]:indptr[i+1]]
+    src: np.ndarray  # int64 node index of each live connection's source
+    conn_weight: np.ndarray  # float64 per live connection (1.0 unless tuned)
+    node_ids: np.ndarray  # int64 genome node id per node index
+    conn_innov: np.ndarray  # int64 genome innovation per live connection
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of live nodes, inputs, bias and outputs included."""
+        return len(self.act)
+
+    @property
+    def n_connections(self) -> int:
+        """Number of enabled connections on some input-to-output path."""
+        return len(self.src)
+
+    @property
+    def has_conn_weights(self) -> bool:
+        """True when some connection carries an individual (tuned) weight."""
+        return bool(np.any(self.conn_weight != 1.0))
+
+
+def live_connections(genome: Genome) -> np.ndarray:
+    """Boolean mask of enabled connection genes on some input-to-output path."""
+    enabled = genome.conn_enabled
+    src = genome.conn_src[enabled].tolist()
+    dst = genome.conn_dst[enabled].tolist()
+    kinds = dict(zip(genome.node_id.tolist(), genome.node_kind.tolist()))
+    forward: dict[int, list[int]] = {}
+    backward: dict[int, list[int]] = {}
+    for s, d in zip(src, dst):
+        forward.setdefault(s, []).append(d)
+        backward.setdefault(d, []).append(s)
+    from_inputs = _reach([n for n, k in kinds.items() if k <= NodeKind.BIAS], forward)
+    to_outputs = _reach([n for n, k in kinds.items() if k == NodeKind.OUTPUT], backward)
+    live = np.zeros(len(genome.conn_src), dtype=bool)
+    live[enabled] = [s in from_inputs and d in to_outputs for s, d in zip(src, dst)]
+    return live
+
+
+def _reach(starts: list[int], edges: dict[int, list[int]]) -> set[int]:
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def compile_genome(
+    genome: Genome, conn_weights: Mapping[int, float] | None = None
+) -> Network:
+    """Decode ``genome`` into a :class:`Network` (dead parts dropped).
+
+    ``conn_weights`` maps innovation numbers to individual weights (from
+    tuning); missing ones are 1.0, so the shared weight alone applies.
+    """
+    live = live_connections(genome)
+    src_ids = genome.conn_src[live]
+    dst_ids = genome.conn_dst[live]
+    innovs = genome.conn_innov[live]
+    kinds = genome.node_kind
+    ids = genome.node_id
+    fixed_in = ids[kinds <= NodeKind.BIAS]  # inputs then bias, in gene order
+    outputs = ids[kinds == NodeKind.OUTPUT]
+    hidden_live = set(dst_ids.tolist()) - set(outputs.tolist())
+    depth = _depths(src_ids.tolist(), dst_ids.tolist(), hidden_live)
+    hidden = sorted(hidden_live, key=lambda n: (depth[n], n))
+    order = np.concatenate([fixed_in, np.array(hidden, dtype=np.int64), outputs])
+    index_of = {n: k for k, n in enumerate(order.tolist())}
+    act_of = dict(zip(ids.tolist(), genome.node_act.tolist()))
+
+    dst_index = np.array([index_of[d] for d in dst_ids.tolist()], dtype=np.int64)
+    src_index = np.array([index_of[s] for s in src_ids.tolist()], dtype=np.int64)
+    by_target = np.lexsort((innovs, dst_index))  # stable: summation order is fixed
+    counts = np.bincount(dst_index, minlength=len(order))
+    indptr = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    weights = np.ones(len(by_target), dtype=np.float64)
+    if conn_weights:
+        weights = np.array(
+            [float(conn_weights.get(int(i), 1.0)) for i in innovs[by_target]], dtype=np.float64
+        )
+    return Network(
+        n_inputs=int(np.count_nonzero(kinds == NodeKind.INPUT)),
+        n_outputs=len(outputs),
+        act=np.array([act_of[n] for n in order.tolist()], dtype=np.int64),
+        indptr=indptr,
+        src=src_index[by_target],
+        conn_weight=weights,
+        node_ids=order.astype(np.int64),
+        conn_innov=innovs[by_target].astype(np.int64),
+    )
+
+
+def _depths(src: list[int], dst: list[int], hidden: set[int]) -> dict[int, int]:
+    """Longest path from the inputs for the live hidden nodes."""
+    parents: dict[int, list[int]] = {}
+    for s, d in zip(src, dst):
+        parents.setdefault(d, []).append(s)
+    depth: dict[int, int] = {}
+
+    def visit(node: int) -> int:
+        # iterative DFS: deep chains would overflow Python's recursion limit
+        stack = [node]
+        while stack:
+            top = stack[-1]
+            pending = [p for p in parents.get(top, ()) if p in hidden and p not in depth]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            depth[top] = 1 + max(
+                (depth[p] for p in parents.get(top, ()) if p in hidden), default=0
+            )
+        return depth[node]
+
+    for node in hidden:
+        if node not in depth:
+            visit(node)
+    return depth
+
+
+@dataclass
+class NetworkBatch:
+    """Several networks concatenated; network g owns nodes node_offset[g]:node_offset[g+1].
+
+    ``indptr`` is global (into ``src``); ``src`` holds node indices local to
+    each network. All networks share input and output counts.
+    """
+
+    n_inputs: int
+    n_outputs: int
+    node_offset: np.ndarray  # int64[G + 1]
+    act: np.ndarray
+    indptr: np.ndarray
+    src: np.ndarray
+    conn_weight: np.ndarray
+    shared_only: bool  # True when every conn_weight is 1.0 (fast path)
+
+    def __len__(self) -> int:
+        return len(self.node_offset) - 1
+
+    def arrays(self) -> tuple:
+        """The tuple of arrays the compiled kernels take, in their order."""
+        return (
+            self.node_offset,
+            self.act,
+            self.indptr,
+            self.src,
+            self.conn_weight,
+            self.n_inputs,
+            self.n_outputs,
+            self.shared_only,
+        )
+
+
+def stack_networks(networks: Sequence[Network]) -> NetworkBatch:
+    """Concatenate networks (same input/output sizes) into one batch."""
+    if not networks:
+        raise ValueError("stack_networks needs at least one network")
+    n_in, n_out = networks[0].n_inputs, networks[0].n_outputs
+    node_offset = np.zeros(len(networks) + 1, dtype=np.int64)
+    np.cumsum([net.n_nodes for net in networks], out=node_offset[1:])
+    conn_offset = np.cumsum([0] + [net.n_connections for net in networks])
+    indptr = np.concatenate(
+        [net.indptr[:-1] + base for net, base in zip(networks, conn_offset[:-1])]
+        + [np.array([conn_offset[-1]], dtype=np.int64)]
+    )
+    conn_weight = np.concatenate([net.conn_weight for net in networks])
+    return NetworkBatch(
+        n_inputs=n_in,
+        n_outputs=n_out,
+        node_offset=node_offset,
+        act=np.concatenate([net.act for net in networks]),
+        indptr=indptr.astype(np.int64),
+        src=np.concatenate([net.src for net in networks]).astype(np.int64),
+        conn_weight=conn_weight,
+        shared_only=bool(np.all(conn_weight == 1.0)),
+    )
+
+
+@njit(cache=True)
+def forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, obs, weight, values):
+    """One forward pass of the network at ``base`` for one input vector (compiled).
+
+    Writes every node value into ``values[:n_nodes]``; the outputs are the last
+    ``n_outputs`` entries. A node's value is act(w * sum of its sources).
+    """
+    for j in range(n_inputs):
+        values[j] = obs[j]
+    values[n_inputs] = 1.0
+    for i in range(n_inputs + 1, n_nodes):
+        total = 0.0
+        lo = indptr[base + i]
+        hi = indptr[base + i + 1]
+        if shared_only:
+            for k in range(lo, hi):
+                total += values[src[k]]
+        else:
+            for k in range(lo, hi):
+                total += values[src[k]] * conn_weight[k]
+        values[i] = apply_activation(act[base + i], weight * total)
+
+
+@njit(cache=True)
+def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, inputs, weights):
+    """Outputs of every network for every input row and shared weight (compiled).
+
+    Returns float64[G, n_weights, n_samples, n_outputs].
+    """
+    n_net = len(node_offset) - 1
+    n_samples = inputs.shape[0]
+    out = np.empty((n_net, len(weights), n_samples, n_outputs))
+    max_nodes = 0
+    for g in range(n_net):
+        max_nodes = max(max_nodes, node_offset[g + 1] - node_offset[g])
+    values = np.empty(max_nodes)
+    for g in range(n_net):
+        base = node_offset[g]
+        n_nodes = node_offset[g + 1] - base
+        for w in range(len(weights)):
+            for s in range(n_samples):
+                forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, inputs[s], weights[w], values)
+                for o in range(n_outputs):
+                    out[g, w, s, o] = values[n_nodes - n_outputs + o]
+    return out
+
+
+def forward(network: Network, inputs: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Outputs of one network: float64[n_weights, n_samples, n_outputs]."""
+    batch = stack_networks([network])
+    x = np.ascontiguousarray(np.atleast_2d(inputs), dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    return forward_batch(*batch.arrays(), x, w)[0]
