@@ -44,6 +44,7 @@ def grow_population(n: int, grow: int, seed: int) -> list[Network]:
     for _ in range(n):
         genome = initial_genome(task.n_inputs, task.n_outputs, 1, 0.5, rng)
         for _ in range(grow):
+            tracker.new_generation()  # one mutation per generation, as in the search
             genome = mutate(genome, rng, tracker, MutationRates(), acts)
         nets.append(compile_genome(genome))
     return nets

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,21 +119,24 @@ def _check_value(source: str, key: str, value: Any, f: dataclasses.Field) -> Any
         if isinstance(value, bool) or not isinstance(value, int):
             raise fail("expected an integer")
     elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail("expected a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise fail("expected a finite number")
         value = float(value)
     elif kind == "str":
         if not isinstance(value, str):
             raise fail("expected a string")
     elif kind == "list[float]":
         if not isinstance(value, list) or not value or any(
-            isinstance(v, bool) or not isinstance(v, (int, float)) for v in value
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+            for v in value
         ):
-            raise fail("expected a non-empty list of numbers")
+            raise fail("expected a non-empty list of finite numbers")
         value = [float(v) for v in value]
     elif kind == "list[str]":
         if not isinstance(value, list) or not value or any(not isinstance(v, str) for v in value):
             raise fail("expected a non-empty list of strings")
+        if len(set(value)) != len(value):
+            raise fail("lists each name once")
     if "min" in meta and value < meta["min"]:
         raise fail(f"must be >= {meta['min']}")
     if "max" in meta and value > meta["max"]:
@@ -148,8 +152,12 @@ def _check_value(source: str, key: str, value: Any, f: dataclasses.Field) -> Any
     return value
 
 
-def config_from_dict(data: Any, source: str = "<config>") -> Config:
-    """Build and validate a :class:`Config` from nested dicts (unknown keys rejected)."""
+def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[str] = frozenset()) -> Config:
+    """Build and validate a :class:`Config` from nested dicts (unknown keys rejected).
+
+    Keys listed in ``overridden`` (``section.key``) came from ``--set`` and are
+    reported as such in errors.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -165,9 +173,10 @@ def config_from_dict(data: Any, source: str = "<config>") -> Config:
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: {section}: expected a mapping of keys, got {values!r}")
         for key, value in values.items():
+            where = "--set" if f"{section}.{key}" in overridden else source
             if key not in fields:
-                raise ConfigError(f"{source}: unknown key {section}.{key}{_closest(str(key), list(fields))}; allowed: {', '.join(fields)}")
-            setattr(target, key, _check_value(source, f"{section}.{key}", value, fields[key]))
+                raise ConfigError(f"{where}: unknown key {section}.{key}{_closest(str(key), list(fields))}; allowed: {', '.join(fields)}")
+            setattr(target, key, _check_value(where, f"{section}.{key}", value, fields[key]))
     _check_whole(config, source)
     return config
 
@@ -213,7 +222,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping of sections ({', '.join(SECTIONS)})")
     data = apply_overrides(data, overrides or [])
-    config = config_from_dict(data, str(path))
+    overridden = frozenset(item.split("=", 1)[0] for item in overrides or [])
+    config = config_from_dict(data, str(path), overridden)
     if not config.run.name:
         config.run.name = path.stem
     return config

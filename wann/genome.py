@@ -139,8 +139,14 @@ def validate_genome(genome: Genome) -> None:
         if (s, d) in pairs:
             raise ValueError(f"duplicate connection {s}->{d}")
         pairs.add((s, d))
-    if np.any(genome.node_kind[: genome.n_inputs + 1] > NodeKind.BIAS):
-        raise ValueError("inputs and bias must come first")
+    n_in = genome.n_inputs
+    kinds = genome.node_kind
+    if (
+        np.count_nonzero(kinds == NodeKind.BIAS) != 1
+        or np.any(kinds[:n_in] != NodeKind.INPUT)
+        or kinds[n_in] != NodeKind.BIAS
+    ):
+        raise ValueError("nodes must list the inputs first, then exactly one bias")
     node_depths(genome)  # raises on a cycle
 
 

@@ -100,7 +100,9 @@ def change_activation(
     if len(hidden) == 0 or len(hidden_activations) < 2:
         return None
     k = hidden[rng.integers(len(hidden))]
-    choices = hidden_activations[hidden_activations != genome.node_act[k]]
+    choices = np.unique(hidden_activations[hidden_activations != genome.node_act[k]])
+    if len(choices) == 0:
+        return None
     child = genome.copy()
     child.node_act[k] = choices[rng.integers(len(choices))]
     return child

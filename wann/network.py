@@ -190,6 +190,12 @@ def stack_networks(networks: Sequence[Network]) -> NetworkBatch:
     if not networks:
         raise ValueError("stack_networks needs at least one network")
     n_in, n_out = networks[0].n_inputs, networks[0].n_outputs
+    for net in networks:
+        if (net.n_inputs, net.n_outputs) != (n_in, n_out):
+            raise ValueError(
+                f"cannot stack a {net.n_inputs}-in/{net.n_outputs}-out network with "
+                f"{n_in}-in/{n_out}-out ones"
+            )
     node_offset = np.zeros(len(networks) + 1, dtype=np.int64)
     np.cumsum([net.n_nodes for net in networks], out=node_offset[1:])
     conn_offset = np.cumsum([0] + [net.n_connections for net in networks])

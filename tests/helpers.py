@@ -1,0 +1,41 @@
+"""Shared test helpers: run the CLI in a subprocess, grow random genomes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from wann.genome import Genome, initial_genome, initial_tracker
+from wann.mutation import MutationRates, mutate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, module: str = "wann.search", timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m module args`` from the repo root and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=dict(os.environ),
+    )
+
+
+def popen_cli(*args: str, module: str = "wann.search") -> subprocess.Popen:
+    """Start ``python -m module args`` with stdout as a line stream."""
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", module, *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )
+
+
+def grow_genome(n_inputs: int, n_outputs: int, mutations: int, rng: np.random.Generator) -> Genome:
+    """A genome grown from the minimal one by ``mutations`` random mutations."""
+    tracker = initial_tracker(n_inputs, n_outputs)
+    genome = initial_genome(n_inputs, n_outputs, 1, 0.5, rng)
+    acts = np.arange(1, 11, dtype=np.int8)
+    for _ in range(mutations):
+        tracker.new_generation()  # one mutation per generation, as in the search
+        genome = mutate(genome, rng, tracker, MutationRates(), acts)
+    return genome

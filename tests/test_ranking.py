@@ -1,0 +1,189 @@
+"""NSGA-II sorting against brute force, crowding distance on hand examples."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from wann.ranking import crowding_distance, nondominated_fronts, nsga_order
+
+
+def dominates(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(a >= b) and np.any(a > b))
+
+
+def brute_fronts(obj: np.ndarray) -> list[set[int]]:
+    """Peel off the non-dominated set repeatedly."""
+    left = set(range(len(obj)))
+    fronts = []
+    while left:
+        front = {i for i in left if not any(dominates(obj[j], obj[i]) for j in left)}
+        fronts.append(front)
+        left -= front
+    return fronts
+
+
+def random_points(rng: np.random.Generator, n: int, m: int, kind: str) -> np.ndarray:
+    if kind == "ties":
+        return rng.integers(0, 4, size=(n, m)).astype(float)
+    if kind == "duplicates":
+        base = rng.normal(size=(max(1, n // 3), m))
+        return base[rng.integers(len(base), size=n)]
+    return rng.normal(size=(n, m))
+
+
+CASES = [(n, m, kind) for n in (1, 2, 7, 30, 80) for m in (1, 2, 3) for kind in ("ties", "duplicates", "real")]
+
+
+@pytest.mark.parametrize("n,m,kind", CASES)
+def test_fronts_match_brute_force(n, m, kind):
+    rng = np.random.default_rng(n * 100 + m * 10 + len(kind))
+    for _ in range(5):
+        obj = random_points(rng, n, m, kind)
+        fronts = nondominated_fronts(obj)
+        # a partition of all indices, no empty front
+        flat = np.concatenate(fronts)
+        assert sorted(flat.tolist()) == list(range(n))
+        assert all(len(f) > 0 for f in fronts)
+        assert [set(f.tolist()) for f in fronts] == brute_fronts(obj)
+        for k, front in enumerate(fronts):
+            later = np.concatenate(fronts[k:])
+            for i in front:
+                # dominated by none in fronts >= k
+                assert not any(dominates(obj[j], obj[i]) for j in later)
+                # dominated by some point of front k - 1
+                if k > 0:
+                    assert any(dominates(obj[j], obj[i]) for j in fronts[k - 1])
+
+
+def test_fronts_hand_example():
+    obj = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 1.0], [1.0, 3.0], [2.0, 2.0], [0.0, 0.0], [1.0, 1.0]])
+    fronts = [sorted(f.tolist()) for f in nondominated_fronts(obj)]
+    assert fronts == [[1, 2, 3, 4], [0, 6], [5]]
+
+
+def test_fronts_all_identical_points_form_one_front():
+    obj = np.ones((6, 3))
+    fronts = nondominated_fronts(obj)
+    assert len(fronts) == 1 and sorted(fronts[0].tolist()) == list(range(6))
+
+
+def test_fronts_total_order_chain():
+    obj = np.array([[3.0, 3.0], [1.0, 1.0], [4.0, 4.0], [2.0, 2.0]])
+    assert [f.tolist() for f in nondominated_fronts(obj)] == [[2], [0], [3], [1]]
+
+
+# ----------------------------------------------------------------------------- crowding
+
+
+def test_crowding_hand_example():
+    obj = np.array([[0.0, 4.0], [1.0, 2.0], [3.0, 1.0], [4.0, 0.0]])
+    d = crowding_distance(obj)
+    # obj 0 (range 4): point 1 gap (3-0)/4, point 2 gap (4-1)/4
+    # obj 1 (range 4): point 1 gap (4-1)/4, point 2 gap (2-0)/4
+    assert d[0] == math.inf and d[3] == math.inf
+    assert d[1] == pytest.approx(0.75 + 0.75)
+    assert d[2] == pytest.approx(0.75 + 0.5)
+
+
+def test_crowding_is_normalised_per_objective():
+    obj = np.array([[0.0, 4.0], [1.0, 2.0], [3.0, 1.0], [4.0, 0.0]])
+    scaled = obj * np.array([1000.0, 0.001]) + np.array([-5.0, 7.0])
+    np.testing.assert_allclose(crowding_distance(scaled), crowding_distance(obj), rtol=1e-12)
+
+
+def test_crowding_unsorted_input_and_three_objectives():
+    # same five points shuffled; interior sums are independent of the input order
+    obj = np.array([[2.0, 0.0, 5.0], [0.0, 10.0, 1.0], [1.0, 4.0, 2.0], [4.0, 1.0, 0.0], [3.0, 2.0, 3.0]])
+    d = crowding_distance(obj)
+    # obj 0 sorted 0,1,2,3,4 (rows 1,2,0,4,3), range 4: row2 (2-0)/4, row0 (3-1)/4, row4 (4-2)/4
+    # obj 1 sorted 0,1,2,4,10 (rows 0,3,4,2,1), range 10: row3 (2-0)/10, row4 (4-1)/10, row2 (10-2)/10
+    # obj 2 sorted 0,1,2,3,5 (rows 3,1,2,4,0), range 5: row1 (2-0)/5, row2 (3-1)/5, row4 (5-2)/5
+    # boundaries: rows 1, 3 (obj 0), 0, 1 (obj 1), 3, 0 (obj 2): rows 0, 1, 3 are inf
+    assert d[0] == d[1] == d[3] == math.inf
+    assert d[2] == pytest.approx(0.5 + 0.8 + 0.4)
+    assert d[4] == pytest.approx(0.5 + 0.3 + 0.6)
+
+
+def test_crowding_constant_objective_contributes_nothing():
+    obj = np.array([[0.0, 5.0], [1.0, 5.0], [3.0, 5.0], [4.0, 5.0]])
+    d = crowding_distance(obj)
+    assert np.isinf(d[0]) and np.isinf(d[3])
+    assert d[1] == pytest.approx(3 / 4) and d[2] == pytest.approx(3 / 4)
+    assert np.all(np.isfinite(d[1:3]))
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_crowding_tiny_fronts_are_all_boundary(n):
+    assert np.all(np.isinf(crowding_distance(np.arange(2.0 * n).reshape(n, 2))))
+
+
+def brute_crowding(obj: np.ndarray) -> np.ndarray:
+    n, m = obj.shape
+    d = np.zeros(n)
+    if n <= 2:
+        return np.full(n, np.inf)
+    for k in range(m):
+        col = obj[:, k]
+        lo, hi = col.min(), col.max()
+        for i in range(n):
+            if col[i] == lo or col[i] == hi:
+                d[i] = np.inf
+                continue
+            below = col[col < col[i]].max()
+            above = col[col > col[i]].min()
+            d[i] += (above - below) / (hi - lo)
+    return d
+
+
+def test_crowding_matches_brute_force_without_ties():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, m = int(rng.integers(3, 25)), int(rng.integers(1, 4))
+        obj = rng.normal(size=(n, m)) * rng.uniform(0.01, 100, size=m)
+        np.testing.assert_allclose(crowding_distance(obj), brute_crowding(obj), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- nsga_order
+
+
+@pytest.mark.parametrize("kind", ["ties", "duplicates", "real"])
+def test_nsga_order_sorts_by_front_then_crowding(kind):
+    rng = np.random.default_rng(len(kind))
+    for _ in range(20):
+        obj = random_points(rng, int(rng.integers(1, 60)), 2, kind)
+        order, front_of = nsga_order(obj)
+        n = len(obj)
+        assert sorted(order.tolist()) == list(range(n))
+        fronts = nondominated_fronts(obj)
+        for f, front in enumerate(fronts):
+            assert np.all(front_of[front] == f)
+        crowd = np.empty(n)
+        for front in fronts:
+            crowd[front] = crowding_distance(obj[front])
+        expected = sorted(range(n), key=lambda i: (front_of[i], -crowd[i], i))
+        assert order.tolist() == expected
+        # fronts appear in order, crowding non-increasing within each front
+        assert np.all(np.diff(front_of[order]) >= 0)
+        for f in range(len(fronts)):
+            c = crowd[order[front_of[order] == f]]
+            assert np.all(c[:-1] >= c[1:])
+        # deterministic
+        order2, front_of2 = nsga_order(obj.copy())
+        assert order2.tolist() == order.tolist() and front_of2.tolist() == front_of.tolist()
+
+
+def test_nsga_order_hand_example():
+    # front 0: 0, 1, 2, 3 (crowding inf, 1.5, 1.25, inf); front 1: 4 (dominated by 1)
+    obj = np.array([[0.0, 4.0], [1.0, 2.0], [3.0, 1.0], [4.0, 0.0], [0.5, 1.5]])
+    order, front_of = nsga_order(obj)
+    assert front_of.tolist() == [0, 0, 0, 0, 1]
+    assert order.tolist() == [0, 3, 1, 2, 4]
+
+
+def test_nsga_order_maximises():
+    obj = np.array([[1.0, 1.0], [5.0, 5.0], [3.0, 3.0]])
+    order, front_of = nsga_order(obj)
+    assert order.tolist() == [1, 2, 0]
+    assert front_of.tolist() == [2, 0, 1]
