@@ -145,12 +145,12 @@ def test_unknown_activation_suggests_closest():
 BAD_VALUES = [
     ("search", "pop_size", "ten", "'ten'"),
     ("search", "pop_size", 64.5, "64.5"),
-    ("search", "pop_size", True, "True"),
+    ("search", "pop_size", True, "true"),
     ("search", "init_enable", "half", "'half'"),
     ("search", "init_enable", [0.5], "[0.5]"),
     ("search", "hidden_activations", "tanh", "'tanh'"),
     ("search", "hidden_activations", [], "[]"),
-    ("evaluation", "shared_weights", [1, "a"], "[1, 'a']"),
+    ("evaluation", "shared_weights", [1, "a"], "[1, a]"),
     ("evaluation", "shared_weights", 1.0, "1.0"),
     ("evaluation", "backend", 3, "3"),
     ("run", "name", 5, "5"),
@@ -230,13 +230,16 @@ def test_bad_structure_errors(tmp_path):
 
 def test_apply_overrides():
     data = {"search": {"pop_size": 10}, "run": None}
-    out = apply_overrides(data, [
+    keys = apply_overrides(data, [
         "search.pop_size=64",
         "search.init_enable=0.25",
         "evaluation.shared_weights=[-1, 1]",
         "run.name=abc=def",
         "search.hidden_activations=[tanh, relu]",
     ])
+    out = data  # overrides are applied in place; the overridden keys are returned
+    assert keys == {"search.pop_size", "search.init_enable", "evaluation.shared_weights", "run.name",
+                    "search.hidden_activations"}
     assert out["search"] == {"pop_size": 64, "init_enable": 0.25, "hidden_activations": ["tanh", "relu"]}
     assert out["evaluation"] == {"shared_weights": [-1, 1]}
     assert out["run"] == {"name": "abc=def"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,9 @@ def _console_line(search, metrics: dict[str, Any], started: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run or resume a search; exit status 2 with one line on bad input."""
     args = build_parser().parse_args(argv)
+    # A parent (nohup, a background job) may have set SIGINT to "ignore"; the
+    # run promises Ctrl-C -> checkpoint and exit 0, so take the signal back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _run(args)
     except ConfigError as exc:

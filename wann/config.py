@@ -7,28 +7,22 @@ reference and the error messages are both generated from them
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wann.activations import ALL_ACTIVATIONS
+from wann.configkit import (
+    ConfigError,
+    apply_overrides,
+    closest,
+    fill_section,
+    param,
+    read_yaml_mapping,
+    reference_rows,
+)
 
 STANDARD_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
-
-
-class ConfigError(ValueError):
-    """A bad config file or override; the message is one line meant for the user."""
-
-
-def param(default: Any, doc: str, **allowed: Any) -> Any:
-    """A dataclass field with a one-line doc and constraints (min, max, choices, below)."""
-    if isinstance(default, (list, tuple)):
-        return field(default_factory=lambda: list(default), metadata={"doc": doc, **allowed})
-    return field(default=default, metadata={"doc": doc, **allowed})
 
 
 def _task_choices() -> list[str]:
@@ -58,7 +52,7 @@ class SearchConfig:
     prob_enable_connection: float = param(0.05, "roulette weight of the enable-a-disabled-connection mutation", min=0.0)
     prob_change_activation: float = param(0.50, "roulette weight of the change-a-hidden-activation mutation", min=0.0)
     hidden_activations: list[str] = param(list(ALL_ACTIVATIONS), "activations hidden nodes may take", choices=ALL_ACTIVATIONS)
-    cull_ratio: float = param(0.2, "fraction of worst-ranked genomes that never become parents", min=0.0, below=1.0)
+    cull_ratio: float = param(0.2, "fraction of worst-ranked genomes that never become parents", min=0.0, lt=1.0)
     elite_ratio: float = param(0.2, "fraction of best-ranked genomes copied unchanged", min=0.0, max=1.0)
     tournament_size: int = param(8, "genomes drawn per tournament (best rank wins)", min=1)
     prob_connection_objective: float = param(0.8, "probability a generation ranks on (mean, 1/connections) instead of (mean, max)", min=0.0, max=1.0)
@@ -100,56 +94,7 @@ class Config:
 
 
 SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Config)}
-
-
-def _closest(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _check_value(source: str, key: str, value: Any, f: dataclasses.Field) -> Any:
-    """Coerce and check one value against its field; ConfigError otherwise."""
-    meta = f.metadata
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-
-    def fail(what: str) -> ConfigError:
-        return ConfigError(f"{source}: {key}: {value!r}: {what}")
-
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("expected an integer")
-    elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise fail("expected a finite number")
-        value = float(value)
-    elif kind == "str":
-        if not isinstance(value, str):
-            raise fail("expected a string")
-    elif kind == "list[float]":
-        if not isinstance(value, list) or not value or any(
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
-            for v in value
-        ):
-            raise fail("expected a non-empty list of finite numbers")
-        value = [float(v) for v in value]
-    elif kind == "list[str]":
-        if not isinstance(value, list) or not value or any(not isinstance(v, str) for v in value):
-            raise fail("expected a non-empty list of strings")
-        if len(set(value)) != len(value):
-            raise fail("lists each name once")
-    if "min" in meta and value < meta["min"]:
-        raise fail(f"must be >= {meta['min']}")
-    if "max" in meta and value > meta["max"]:
-        raise fail(f"must be <= {meta['max']}")
-    if "below" in meta and value >= meta["below"]:
-        raise fail(f"must be < {meta['below']}")
-    if "choices" in meta:
-        choices = meta["choices"]() if callable(meta["choices"]) else list(meta["choices"])
-        for item in value if isinstance(value, list) else [value]:
-            if item not in choices:
-                shown = ", ".join(repr(c) for c in choices)
-                raise ConfigError(f"{source}: {key}: {item!r}{_closest(str(item), [str(c) for c in choices])}: allowed: {shown}")
-    return value
+__all__ = ["Config", "ConfigError", "STANDARD_WEIGHTS", "config_from_dict", "load_config", "apply_overrides"]
 
 
 def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[str] = frozenset()) -> Config:
@@ -165,18 +110,12 @@ def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[
     config = Config()
     for section, values in data.items():
         if section not in SECTIONS:
-            raise ConfigError(f"{source}: unknown section {section!r}{_closest(str(section), list(SECTIONS))}; allowed: {', '.join(SECTIONS)}")
-        target = getattr(config, section)
-        fields = {f.name: f for f in dataclasses.fields(target)}
+            raise ConfigError(f"{source}: {section}: unknown section{closest(section, SECTIONS)}; allowed: {', '.join(SECTIONS)}")
         if values is None:
             continue
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: {section}: expected a mapping of keys, got {values!r}")
-        for key, value in values.items():
-            where = "--set" if f"{section}.{key}" in overridden else source
-            if key not in fields:
-                raise ConfigError(f"{where}: unknown key {section}.{key}{_closest(str(key), list(fields))}; allowed: {', '.join(fields)}")
-            setattr(target, key, _check_value(where, f"{section}.{key}", value, fields[key]))
+        fill_section(getattr(config, section), values, source, f"{section}.", overridden)
     _check_whole(config, source)
     return config
 
@@ -190,39 +129,11 @@ def _check_whole(config: Config, source: str) -> None:
         raise ConfigError(f"{source}: search.elite_ratio: {s.elite_ratio}: elite_ratio + cull_ratio must be <= 1")
 
 
-def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> dict:
-    """Apply ``section.key=value`` overrides (values parsed as YAML) to a raw dict."""
-    for item in overrides:
-        if "=" not in item or "." not in item.split("=", 1)[0]:
-            raise ConfigError(f"{source}: {item!r}: expected section.key=value")
-        path, raw = item.split("=", 1)
-        section, key = path.split(".", 1)
-        data.setdefault(section, {})
-        if not isinstance(data[section], dict):
-            data[section] = {}
-        data[section][key] = yaml.safe_load(raw)
-    return data
-
-
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read, override and validate a YAML config; ConfigError with a one-line message."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping of sections ({', '.join(SECTIONS)})")
-    data = apply_overrides(data, overrides or [])
-    overridden = frozenset(item.split("=", 1)[0] for item in overrides or [])
+    data = read_yaml_mapping(path, f"sections ({', '.join(SECTIONS)})")
+    overridden = apply_overrides(data, overrides or [])
     config = config_from_dict(data, str(path), overridden)
     if not config.run.name:
         config.run.name = path.stem
@@ -233,13 +144,7 @@ def reference_markdown() -> str:
     """The config reference as a Markdown table, generated from the field docs."""
     lines = ["| key | default | meaning |", "|---|---|---|"]
     for section, factory in SECTIONS.items():
-        for f in dataclasses.fields(factory()):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            if isinstance(default, list) and len(default) > 6:
-                shown = "all ten"
-            else:
-                shown = yaml.safe_dump(default, default_flow_style=True).strip().removesuffix("...").strip()
-            lines.append(f"| `{section}.{f.name}` | `{shown}` | {f.metadata['doc']} |")
+        lines.extend(reference_rows(section, factory))
     return "\n".join(lines)
 
 

@@ -270,3 +270,14 @@ def fitness_from_rewards(rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     """(mean over weights, max over weights, reward per weight) from [G, W, R] rewards."""
     per_weight = rewards.mean(axis=2)
     return per_weight.mean(axis=1), per_weight.max(axis=1), per_weight
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m wann.evaluate CHAMPION`` (implemented in :mod:`wann.champion_eval`)."""
+    from wann.champion_eval import main as champion_eval_main
+
+    return champion_eval_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""A small evolution strategy in numpy: antithetic sampling, rank shaping, Adam.
+
+The estimator of Salimans et al. (2017): perturb the mean with pairs
+``mean +- sigma * eps``, replace the rewards by centred ranks in [-0.5, 0.5]
+(invariant to the reward scale and robust to outliers), estimate the gradient
+as ``sum_i shaped_i * eps_i / (n * sigma)`` and take an Adam step uphill.
+
+``ask()`` returns the candidates, ``tell(fitness)`` updates the mean and
+returns a metrics dict; the caller brings its own evaluation. The state is
+plain data (:meth:`EvolutionStrategy.state_dict`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def centered_ranks(fitness: np.ndarray) -> np.ndarray:
+    """Ranks of ``fitness`` scaled to [-0.5, 0.5] (worst -0.5, best 0.5); ties broken by position."""
+    x = np.asarray(fitness, dtype=np.float64).reshape(-1)
+    if x.size < 2:
+        return np.zeros_like(x)
+    ranks = np.empty(x.size, dtype=np.float64)
+    ranks[np.argsort(x, kind="stable")] = np.arange(x.size, dtype=np.float64)
+    return ranks / (x.size - 1) - 0.5
+
+
+class Adam:
+    """Adam on a parameter vector, used for ascent (``step`` returns the update to add)."""
+
+    def __init__(self, dim: int, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        """Moments start at zero; ``lr`` is the step size."""
+        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.m = np.zeros(dim)
+        self.v = np.zeros(dim)
+        self.t = 0
+
+    def step(self, grad: np.ndarray) -> np.ndarray:
+        """The update ``lr * m_hat / (sqrt(v_hat) + eps)`` for gradient ``grad``."""
+        self.t += 1
+        self.m = self.beta1 * self.m + (1.0 - self.beta1) * grad
+        self.v = self.beta2 * self.v + (1.0 - self.beta2) * grad * grad
+        m_hat = self.m / (1.0 - self.beta1**self.t)
+        v_hat = self.v / (1.0 - self.beta2**self.t)
+        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class EvolutionStrategy:
+    """Gaussian ES with antithetic pairs, centred-rank fitness shaping and Adam (maximises)."""
+
+    def __init__(
+        self,
+        x0: np.ndarray,
+        rng: np.random.Generator,
+        popsize: int = 64,
+        sigma: float = 0.1,
+        lr: float = 0.03,
+        weight_decay: float = 0.0,
+    ) -> None:
+        """Start at ``x0``; ``popsize`` must be even (pairs); noise from ``rng`` only."""
+        if popsize < 2 or popsize % 2:
+            raise ValueError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
+        if not sigma > 0:
+            raise ValueError(f"sigma: {sigma}: must be > 0")
+        if not lr > 0:
+            raise ValueError(f"lr: {lr}: must be > 0")
+        self.mean = np.asarray(x0, dtype=np.float64).copy()
+        self.rng = rng
+        self.popsize = int(popsize)
+        self.sigma = float(sigma)
+        self.weight_decay = float(weight_decay)
+        self.optimizer = Adam(self.mean.size, lr)
+        self.generation = 0
+        self._eps: np.ndarray | None = None
+
+    def ask(self) -> np.ndarray:
+        """Candidates float64[popsize, dim]: rows 2k and 2k+1 are mean +- sigma * eps_k."""
+        half = self.rng.standard_normal((self.popsize // 2, self.mean.size))
+        self._eps = np.empty((self.popsize, self.mean.size))
+        self._eps[0::2] = half
+        self._eps[1::2] = -half
+        return self.mean + self.sigma * self._eps
+
+    def tell(self, fitness: np.ndarray) -> dict[str, Any]:
+        """Update the mean from the candidates' fitness (higher is better); return metrics."""
+        if self._eps is None:
+            raise RuntimeError("tell() called before ask()")
+        fitness = np.asarray(fitness, dtype=np.float64).reshape(-1)
+        if fitness.size != self.popsize:
+            raise ValueError(f"tell() got {fitness.size} fitness values, expected {self.popsize}")
+        shaped = centered_ranks(fitness)
+        grad = shaped @ self._eps / (self.popsize * self.sigma)
+        if self.weight_decay:
+            grad = grad - self.weight_decay * self.mean
+        update = self.optimizer.step(grad)
+        self.mean = self.mean + update
+        self.generation += 1
+        self._eps = None
+        return {
+            "generation": self.generation - 1,
+            "fitness_mean": float(fitness.mean()),
+            "fitness_max": float(fitness.max()),
+            "fitness_min": float(fitness.min()),
+            "grad_norm": float(np.linalg.norm(grad)),
+            "step_norm": float(np.linalg.norm(update)),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state as JSON-ready data (mean, Adam moments, generation, RNG state)."""
+        return {
+            "mean": self.mean.tolist(),
+            "sigma": self.sigma,
+            "popsize": self.popsize,
+            "weight_decay": self.weight_decay,
+            "generation": self.generation,
+            "adam": {"lr": self.optimizer.lr, "t": self.optimizer.t,
+                     "m": self.optimizer.m.tolist(), "v": self.optimizer.v.tolist()},
+            "rng": self.rng.bit_generator.state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output; the run continues exactly as if never stopped."""
+        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self.sigma = float(state["sigma"])
+        self.popsize = int(state["popsize"])
+        self.weight_decay = float(state["weight_decay"])
+        self.generation = int(state["generation"])
+        adam = state["adam"]
+        self.optimizer = Adam(self.mean.size, adam["lr"])
+        self.optimizer.t = int(adam["t"])
+        self.optimizer.m = np.asarray(adam["m"], dtype=np.float64)
+        self.optimizer.v = np.asarray(adam["v"], dtype=np.float64)
+        self.rng.bit_generator.state = state["rng"]
+        self._eps = None

@@ -1,0 +1,180 @@
+"""Data sets for the pruning companion: scikit-learn's bundled digits, and MNIST from IDX files.
+
+Nothing is downloaded at run time. ``digits`` (1797 8x8 images, 10 classes)
+ships inside scikit-learn (the optional extra ``[datasets]``); MNIST is read
+from the four standard IDX files in a folder the user gives. Pixels are scaled
+to [0, 1]; features are float32, labels int64.
+"""
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wann.prune.errors import InputError
+
+DATASETS = ("digits", "mnist")
+INSTALL_HINT = 'pip install -e ".[datasets]"'
+
+# IDX type codes (third byte of the magic number) -> big-endian numpy dtype
+IDX_TYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+MNIST_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split of a classification data set (flat float32 features)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def stratified_split(y: np.ndarray, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test), each sorted: ``round(test_fraction * n_c)`` samples of every class c go to test."""
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(f"test_fraction: {test_fraction!r}: must lie in (0, 1)")
+    train, test = [], []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        idx = idx[rng.permutation(len(idx))]
+        n_test = int(round(test_fraction * len(idx)))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+DIGITS_TEST_FRACTION = 0.25
+DIGITS_SPLIT_SEED = 2019  # with 0.25: the same 1347/450 split as the WANN task wann/Digits-v0
+
+
+def load_digits(test_fraction: float = DIGITS_TEST_FRACTION, split_seed: int = DIGITS_SPLIT_SEED) -> Dataset:
+    """scikit-learn's bundled 8x8 digits, pixels / 16, with a seeded stratified split.
+
+    The defaults give the split of the WANN digits task, so pruned networks and
+    WANN champions are scored on the same 450 test images.
+    """
+    try:
+        from sklearn.datasets import load_digits as sk_load_digits
+    except ImportError:
+        raise InputError(f"the digits data set comes with scikit-learn, which is not installed: {INSTALL_HINT}") from None
+    bunch = sk_load_digits()
+    x = (np.asarray(bunch.data, dtype=np.float64) / 16.0).astype(np.float32)
+    y = np.asarray(bunch.target, dtype=np.int64)
+    train, test = stratified_split(y, test_fraction, np.random.default_rng(split_seed))
+    return Dataset("digits", x[train], y[train], x[test], y[test], n_classes=10)
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file (optionally gzipped); InputError naming the file on a wrong magic number or truncation."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read IDX file: {exc.strerror}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: broken gzip file ({exc})") from None
+    if len(raw) < 4:
+        raise InputError(f"{path}: not an IDX file: {len(raw)} bytes, shorter than the 4-byte magic number")
+    zero, code, ndim = raw[:2], raw[2], raw[3]
+    if zero != b"\x00\x00" or code not in IDX_TYPES or ndim == 0:
+        raise InputError(
+            f"{path}: not an IDX file: wrong magic number 0x{raw[:4].hex()} "
+            f"(expected 0x0000TTNN: type TT in 08/09/0b/0c/0d/0e, NN >= 1 dimensions; MNIST images are 0x00000803)"
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise InputError(f"{path}: truncated IDX file: header needs {header} bytes, file has {len(raw)}")
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = IDX_TYPES[code]
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    have = len(raw) - header
+    if have < expected:
+        raise InputError(f"{path}: truncated IDX file: dimensions {dims} need {expected} data bytes, file has {have}")
+    if have > expected:
+        raise InputError(f"{path}: IDX file has {have - expected} bytes after the data of dimensions {dims} (wrong file?)")
+    return np.frombuffer(raw, dtype=dtype, count=int(np.prod(dims)), offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _find(folder: Path, stem: str) -> Path:
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    raise InputError(f"{folder}: no {stem} (or {stem}.gz) found; give the folder that holds the four MNIST IDX files")
+
+
+def load_mnist(folder: str | Path, max_train: int = 0) -> Dataset:
+    """MNIST from the four standard IDX files in ``folder`` (flattened, pixels / 255).
+
+    ``max_train`` > 0 keeps the first that many training images (a quick run).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; data.path must name the folder that holds the MNIST IDX files")
+    arrays = {key: read_idx(_find(folder, stem)) for key, stem in MNIST_FILES.items()}
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or y.ndim != 1:
+            raise InputError(f"{folder}: {split} images must be 3-D and labels 1-D IDX arrays, got {x.ndim}-D and {y.ndim}-D")
+        if len(x) != len(y):
+            raise InputError(f"{folder}: {split} has {len(x)} images but {len(y)} labels")
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise InputError(f"{folder}: train images are {arrays['x_train'].shape[1:]} but test images {arrays['x_test'].shape[1:]}")
+    n_classes = int(max(arrays["y_train"].max(initial=0), arrays["y_test"].max(initial=0))) + 1
+    x_train, y_train = arrays["x_train"], arrays["y_train"]
+    if max_train > 0:
+        x_train, y_train = x_train[:max_train], y_train[:max_train]
+
+    def flat(x: np.ndarray) -> np.ndarray:
+        scale = 255.0 if x.dtype == np.uint8 else max(float(np.abs(x).max(initial=1.0)), 1e-12)
+        return (x.reshape(len(x), -1).astype(np.float64) / scale).astype(np.float32)
+
+    return Dataset("mnist", flat(x_train), y_train.astype(np.int64), flat(arrays["x_test"]),
+                   arrays["y_test"].astype(np.int64), n_classes=max(n_classes, 2))
+
+
+def load_dataset(name: str, path: str = "", test_fraction: float = DIGITS_TEST_FRACTION,
+                 split_seed: int = DIGITS_SPLIT_SEED,
+                 max_train: int = 0) -> Dataset:
+    """Load ``digits`` or ``mnist`` (from ``path``); InputError with the fix on failure."""
+    if name == "digits":
+        return load_digits(test_fraction, split_seed)
+    if name == "mnist":
+        if not path:
+            raise InputError("mnist: data.path is empty: give the folder that holds the four MNIST IDX files (no downloads)")
+        return load_mnist(path, max_train)
+    raise InputError(f"data set {name!r}: allowed: {', '.join(DATASETS)}")
+
+
+def balanced_batch(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of ``per_class`` random samples of every class (all of a class if it has fewer)."""
+    picks = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        picks.append(rng.choice(idx, size=min(per_class, len(idx)), replace=False))
+    return np.sort(np.concatenate(picks))

@@ -1,0 +1,217 @@
+"""Render a champion's rollout to a GIF (or MP4), headless.
+
+``python -m wann.watch CHAMPION --weight 1.0 -o swing.gif`` runs one episode
+through the task's gymnasium env (the same forward pass as the engine's
+gymnasium path, so the total reward equals the evaluator's for that seed),
+takes the env's ``rgb_array`` frame every ``--every`` steps, writes the step,
+the weight and the cumulative reward on each frame, and saves the animation
+with matplotlib's PillowWriter (GIF) or FFMpegWriter (MP4, when ffmpeg is
+installed). No display is needed.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from wann.champion import Champion
+from wann.network import compile_genome, forward_into, stack_networks
+from wann.tasks import Task, get_task
+
+FORMATS = (".gif", ".mp4")
+
+
+@dataclass
+class Frame:
+    """One rendered frame and where the episode stood when it was taken."""
+
+    image: np.ndarray  # uint8[H, W, 3]
+    step: int  # env steps taken before this frame
+    reward: float  # cumulative reward so far
+    done: bool  # the episode ended at this frame
+
+
+@dataclass
+class WatchResult:
+    """What :func:`watch` wrote."""
+
+    path: Path
+    frames: int
+    steps: int
+    total_reward: float
+
+
+def rollout_frames(
+    champion: Champion,
+    task: Task,
+    weight: float = 1.0,
+    seed: int = 0,
+    every: int = 1,
+    tuned: bool = False,
+    max_steps: int | None = None,
+    env=None,
+) -> Iterator[Frame]:
+    """Play one episode and yield a frame at step 0, every ``every`` steps, and at the end.
+
+    With ``tuned`` the champion's ``conn_weights`` apply (multiplied by ``weight``).
+    ``env`` is an env of the task made with ``render_mode="rgb_array"``
+    (default: :func:`make_render_env`); it is closed at the end.
+    """
+    network = compile_genome(champion.genome, champion.conn_weights if tuned else None)
+    batch = stack_networks([network])
+    env = env if env is not None else make_render_env(task)
+    try:
+        obs, _ = env.reset(seed=int(seed))
+        values = np.empty(network.n_nodes)
+        total, step = 0.0, 0
+        limit = int(max_steps or task.max_steps)
+        yield Frame(_render(env, task), 0, 0.0, False)
+        done = False
+        while not done and step < limit:
+            forward_into(batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only, 0,
+                         network.n_nodes, batch.n_inputs, np.asarray(obs, dtype=np.float64), float(weight), values)
+            action = task.action_from_outputs(values[network.n_nodes - batch.n_outputs:network.n_nodes])
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            step += 1
+            done = bool(terminated or truncated) or step >= limit
+            if step % every == 0 or done:
+                yield Frame(_render(env, task), step, total, done)
+    finally:
+        env.close()
+
+
+def make_render_env(task: Task):
+    """The task's gymnasium env in ``rgb_array`` mode; ValueError if it cannot be made."""
+    try:
+        return task.make_env(render_mode="rgb_array")
+    except Exception as exc:  # gymnasium raises several kinds for unknown ids or modes
+        raise ValueError(f"task {task.name} cannot render rgb_array frames: {exc}") from None
+
+
+def _render(env, task: Task) -> np.ndarray:
+    from gymnasium.error import Error as GymError
+
+    try:
+        image = env.render()
+    except (ImportError, GymError) as exc:  # e.g. gymnasium's CartPole needs pygame to draw
+        raise ValueError(f"task {task.name} cannot render frames here: {exc}") from None
+    if image is None:
+        raise ValueError(f"task {task.name} returned no rgb_array frame")
+    return np.asarray(image)
+
+
+def watch(
+    champion: Champion,
+    out: str | Path,
+    weight: float = 1.0,
+    seed: int = 0,
+    every: int = 4,
+    tuned: bool = False,
+    fps: float | None = None,
+    scale: float = 1.0,
+    max_steps: int | None = None,
+    say: Callable[[str], None] | None = None,
+) -> WatchResult:
+    """Render one episode of ``champion`` to ``out`` (.gif, or .mp4 when ffmpeg is available).
+
+    ``fps`` defaults to real time (the env's render_fps / ``every``);
+    ``scale`` shrinks or enlarges the frames.
+    """
+    from matplotlib.animation import FFMpegWriter, PillowWriter
+
+    out = Path(out)
+    kind = out.suffix.lower()
+    if kind not in FORMATS:
+        raise ValueError(f"{out}: unknown animation type {kind!r}; allowed: {', '.join(FORMATS)}")
+    if kind == ".mp4" and not FFMpegWriter.isAvailable():
+        raise ValueError(f"{out}: no MP4 writer here (ffmpeg not found); write a .gif instead")
+    say = say or (lambda _m: None)
+    task = get_task(champion.task)
+    env = make_render_env(task)
+    render_fps = float(env.metadata.get("render_fps") or 50)
+    frames = rollout_frames(champion, task, weight, seed, every, tuned, max_steps, env)
+    first = next(frames)
+    height, width = first.image.shape[:2]
+    dpi = 100
+    fig = Figure(figsize=(width * scale / dpi, height * scale / dpi), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    shown = ax.imshow(first.image, interpolation="antialiased")
+    label = "tuned weights" + (f" x {weight:g}" if weight != 1.0 else "") if tuned else f"w = {weight:+.2f}"
+    text = ax.text(0.015, 0.97, "", transform=ax.transAxes, va="top", ha="left", family="monospace",
+                   fontsize=max(6.0, 11 * scale), bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+    fps = fps or max(render_fps / every, 1.0)
+    writer = PillowWriter(fps=fps) if kind == ".gif" else FFMpegWriter(fps=fps)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count, last = 0, first
+    with writer.saving(fig, str(out), dpi):
+        for frame in _chain(first, frames):
+            shown.set_data(frame.image)
+            text.set_text(f"step {frame.step:4d}   {label}   reward {frame.reward:7.1f}")
+            writer.grab_frame()
+            count += 1
+            last = frame
+            if count % 50 == 0:
+                say(f"  frame {count}: step {frame.step}, reward {frame.reward:.1f}")
+    return WatchResult(out, count, last.step, last.reward)
+
+
+def _chain(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
+    yield first
+    yield from rest
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m wann.watch``."""
+    parser = argparse.ArgumentParser(prog="python -m wann.watch",
+                                     description="Render one rollout of a champion to a GIF or MP4.")
+    parser.add_argument("champion", help="champion.json")
+    parser.add_argument("-o", "--out", help="output .gif or .mp4 (default: <name>.gif next to the champion)")
+    parser.add_argument("--weight", type=float, default=1.0, help="shared weight (default 1.0)")
+    parser.add_argument("--tuned", action="store_true", help="use the champion's tuned conn_weights (shared weight --weight)")
+    parser.add_argument("--seed", type=int, default=0, help="episode seed (default 0)")
+    parser.add_argument("--every", type=int, default=4, help="keep every K-th step as a frame (default 4)")
+    parser.add_argument("--fps", type=float, help="frames per second (default: real time)")
+    parser.add_argument("--scale", type=float, default=1.0, help="frame size factor, e.g. 0.5 for small files")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps (default: the task's episode length)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m wann.watch``; exit 2 with one line on bad input."""
+    from wann.cli_common import run_tool
+
+    args = build_parser().parse_args(argv)
+    return run_tool(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from wann.cli_common import ToolError, check_positive, output_path_for, read_champion
+
+    check_positive("--every", args.every)
+    check_positive("--scale", args.scale)
+    if args.fps is not None:
+        check_positive("--fps", args.fps)
+    if args.max_steps is not None:
+        check_positive("--max-steps", args.max_steps)
+    out = Path(args.out) if args.out else output_path_for(args.champion, ".gif")
+    if out.suffix.lower() not in FORMATS:
+        raise ToolError(f"{out}: unknown animation type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
+    champion = read_champion(args.champion)
+    if args.tuned and not champion.conn_weights:
+        raise ToolError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, flush=True))
+    result = watch(champion, out, args.weight, args.seed, args.every, args.tuned, args.fps, args.scale,
+                   args.max_steps, say)
+    print(f"{result.steps} steps, reward {result.total_reward:.2f}, {result.frames} frames -> {result.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
