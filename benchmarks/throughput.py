@@ -12,6 +12,11 @@ population of genomes (grown by mutation, so their sizes are typical of a
 search in progress) at the six standard shared weights.
 
     python benchmarks/throughput.py [--genomes 32] [--grow 60] [--seed 0]
+    python benchmarks/throughput.py --checkpoint results/cartpole/RUN/checkpoint.json
+
+With ``--checkpoint`` the networks are a real run's last population (the
+sizes a search actually evaluates); otherwise they are grown by random
+mutation.
 """
 from __future__ import annotations
 
@@ -48,6 +53,16 @@ def grow_population(n: int, grow: int, seed: int) -> list[Network]:
             genome = mutate(genome, rng, tracker, MutationRates(), acts)
         nets.append(compile_genome(genome))
     return nets
+
+
+def checkpoint_population(path: str, limit: int) -> list[Network]:
+    """The ranked population saved in a run's checkpoint.json (at most ``limit`` genomes)."""
+    import json
+
+    from wann.genome import Genome
+
+    state = json.loads(open(path).read())
+    return [compile_genome(Genome.from_dict(g)) for g in state["ranked"][:limit]]
 
 
 def _reference_act(act_id: int, x: np.ndarray) -> np.ndarray:
@@ -150,9 +165,14 @@ def main() -> None:
     parser.add_argument("--grow", type=int, default=60, help="mutations per genome")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=int, default=60_000, help="env steps for the slow paths")
+    parser.add_argument("--repeats", type=int, default=10, help="timed passes of the fast paths")
+    parser.add_argument("--checkpoint", help="benchmark the population saved in this checkpoint.json")
     args = parser.parse_args()
     workers = os.cpu_count() or 1
-    nets = grow_population(args.genomes, args.grow, args.seed)
+    if args.checkpoint:
+        nets = checkpoint_population(args.checkpoint, args.genomes)
+    else:
+        nets = grow_population(args.genomes, args.grow, args.seed)
     conns = [n.n_connections for n in nets]
     nodes = [n.n_nodes for n in nets]
     print(f"machine: {platform.processor() or platform.machine()}, {workers} cores, "
@@ -161,8 +181,8 @@ def main() -> None:
           f"{int(np.median(conns))} connections (max {max(nodes)} / {max(conns)})")
     a, sa = reference_style(nets, args.budget)
     b, sb = gym_compiled(nets, args.budget)
-    c, sc = fused(nets, 3)
-    d, sd = fused_parallel(nets, 3, workers)
+    c, sc = fused(nets, args.repeats)
+    d, sd = fused_parallel(nets, args.repeats, workers)
     rows = [
         ("(a) reference-style (N x N dot per node + Python env)", a, sa),
         ("(b) gymnasium env + compiled forward per step", b, sb),
