@@ -93,7 +93,7 @@ def test_interrupted_run_resumes_to_the_same_champion(tmp_path, how):
 
 def test_checkpointing_changes_nothing_in_process():
     config = _small_config()
-    with Evaluator(SerialBackend and WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:
+    with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:
         straight = WannSearch(config)
         straight.run(ev)
         first = WannSearch(config)
@@ -121,9 +121,10 @@ def test_ask_tell_grow_minimal_topologies_and_keep_elites():
     second = search.ask()
     n_elite = int((12 - int(12 * 0.2)) * 0.25)
     assert [g.to_dict() for g in second[:n_elite]] == [g.to_dict() for g in search.ranked[:n_elite]]
-    # every child differs from every parent by exactly one structural change
+    # every operator changes the structure, so no child equals any parent
+    parents = [g.to_dict() for g in first]
     for child in second[n_elite:]:
-        assert child.to_dict() not in [g.to_dict() for g in first] or len(child.node_id) > 7
+        assert child.to_dict() not in parents
 
 
 def test_tell_rejects_wrong_shape():

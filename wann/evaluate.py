@@ -83,7 +83,6 @@ def gym_rollouts(
     """The gymnasium path: a Python env step plus one compiled forward pass per step."""
     env = task.make_env()
     try:
-        arrays = batch.arrays()
         node_offset = batch.node_offset
         rewards = np.zeros((len(batch), len(weights), len(seeds)))
         values = np.empty(int(np.max(np.diff(node_offset))))
@@ -97,7 +96,7 @@ def gym_rollouts(
                     total = 0.0
                     for _ in range(max_steps):
                         forward_into(
-                            arrays[1], arrays[2], arrays[3], arrays[4], batch.shared_only,
+                            batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only,
                             base, n_nodes, batch.n_inputs,
                             np.asarray(obs, dtype=np.float64), float(weight), values,
                         )

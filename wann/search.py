@@ -58,6 +58,7 @@ class WannSearch:
         self.champion: Champion | None = None
         self.population: list[Genome] = []  # what ask() handed out
         self._networks: list[Network] = []
+        self.last_confirm_steps = 0  # env steps of the last champion confirmation
         self._snapshot = self._take_snapshot()
 
     # ---- seeds ---------------------------------------------------------------------
