@@ -240,6 +240,15 @@ def forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_in
 
 
 @njit(cache=True)
+def max_nodes(node_offset):
+    """Node count of the largest network in a batch (compiled)."""
+    largest = 0
+    for g in range(len(node_offset) - 1):
+        largest = max(largest, node_offset[g + 1] - node_offset[g])
+    return largest
+
+
+@njit(cache=True)
 def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, inputs, weights):
     """Outputs of every network for every input row and shared weight (compiled).
 
@@ -248,10 +257,7 @@ def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_output
     n_net = len(node_offset) - 1
     n_samples = inputs.shape[0]
     out = np.empty((n_net, len(weights), n_samples, n_outputs))
-    max_nodes = 0
-    for g in range(n_net):
-        max_nodes = max(max_nodes, node_offset[g + 1] - node_offset[g])
-    values = np.empty(max_nodes)
+    values = np.empty(max_nodes(node_offset))
     for g in range(n_net):
         base = node_offset[g]
         n_nodes = node_offset[g + 1] - base

@@ -12,7 +12,7 @@ from numba import njit
 
 from envs.cartpole_balance import cartpole_observe, cartpole_step
 from envs.cartpole_swingup import swingup_observe, swingup_step
-from wann.network import forward_into
+from wann.network import forward_into, max_nodes
 
 SWINGUP = 0
 CARTPOLE = 1
@@ -49,10 +49,7 @@ def rollout_shard(task_code, max_steps, init_states, node_offset, act, indptr, s
     n_net = len(node_offset) - 1
     n_rep = init_states.shape[0]
     rewards = np.zeros((n_net, len(weights), n_rep))
-    max_nodes = 0
-    for g in range(n_net):
-        max_nodes = max(max_nodes, node_offset[g + 1] - node_offset[g])
-    values = np.empty(max_nodes)
+    values = np.empty(max_nodes(node_offset))
     obs = np.empty(n_inputs)
     outputs = np.empty(n_outputs)
     state = np.empty(init_states.shape[1])

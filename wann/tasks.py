@@ -71,6 +71,7 @@ def _builtin_tasks() -> dict[str, Task]:
         SWINGUP_OBS_LABELS,
         swingup_initial_state,
     )
+    from envs.digits import DIGITS_TASK_NAME, make_digits_task
     from wann.rollout import CARTPOLE, SWINGUP
 
     swingup = dict(
@@ -98,6 +99,8 @@ def _builtin_tasks() -> dict[str, Task]:
             compiled_code=CARTPOLE,
             initial_state=cartpole_initial_state,
         ),
+        # classification: scores shards itself, data loaded on first use
+        DIGITS_TASK_NAME: make_digits_task(),
     }
 
 

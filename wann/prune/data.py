@@ -13,10 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from envs.digits import (
+    INSTALL_HINT,
+    SPLIT_SEED,
+    TEST_FRACTION,
+    MissingDatasetError,
+    load_digits_arrays,
+    stratified_split,
+)
 from wann.prune.errors import InputError
 
 DATASETS = ("digits", "mnist")
-INSTALL_HINT = 'pip install -e ".[datasets]"'
 
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype
 IDX_TYPES = {
@@ -52,22 +59,10 @@ class Dataset:
         return int(self.x_train.shape[1])
 
 
-def stratified_split(y: np.ndarray, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test), each sorted: ``round(test_fraction * n_c)`` samples of every class c go to test."""
-    if not 0.0 < test_fraction < 1.0:
-        raise InputError(f"test_fraction: {test_fraction!r}: must lie in (0, 1)")
-    train, test = [], []
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        idx = idx[rng.permutation(len(idx))]
-        n_test = int(round(test_fraction * len(idx)))
-        test.append(idx[:n_test])
-        train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
-
-
-DIGITS_TEST_FRACTION = 0.25
-DIGITS_SPLIT_SEED = 2019  # with 0.25: the same 1347/450 split as the WANN task wann/Digits-v0
+# One digits loader and one split for the whole project: the pruned nets and
+# the WANN task wann/Digits-v0 are scored on the same 450 test images.
+DIGITS_TEST_FRACTION = TEST_FRACTION
+DIGITS_SPLIT_SEED = SPLIT_SEED
 
 
 def load_digits(test_fraction: float = DIGITS_TEST_FRACTION, split_seed: int = DIGITS_SPLIT_SEED) -> Dataset:
@@ -76,14 +71,14 @@ def load_digits(test_fraction: float = DIGITS_TEST_FRACTION, split_seed: int = D
     The defaults give the split of the WANN digits task, so pruned networks and
     WANN champions are scored on the same 450 test images.
     """
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(f"test_fraction: {test_fraction!r}: must lie in (0, 1)")
     try:
-        from sklearn.datasets import load_digits as sk_load_digits
-    except ImportError:
+        x, y = load_digits_arrays()
+    except MissingDatasetError:
         raise InputError(f"the digits data set comes with scikit-learn, which is not installed: {INSTALL_HINT}") from None
-    bunch = sk_load_digits()
-    x = (np.asarray(bunch.data, dtype=np.float64) / 16.0).astype(np.float32)
-    y = np.asarray(bunch.target, dtype=np.int64)
-    train, test = stratified_split(y, test_fraction, np.random.default_rng(split_seed))
+    train, test = stratified_split(y, test_fraction, split_seed)
+    x = x.astype(np.float32)
     return Dataset("digits", x[train], y[train], x[test], y[test], n_classes=10)
 
 

@@ -1,0 +1,122 @@
+"""Supervised (classification) scoring of WANNs: a whole shard on a whole data set per call.
+
+The network's linear outputs are turned into class probabilities by a softmax
+(the reference code's classification rule). Two entry points:
+
+- :func:`classify_shard` (compiled): every network of a shard x every shared
+  weight x every row of a data matrix in ONE call, reusing
+  :func:`wann.network.forward_into`. It returns, per (network, weight), the
+  mean cross-entropy of the softmax of the outputs and the accuracy; it never
+  holds more than one output vector at a time, so memory does not grow with
+  the data set.
+- :func:`classification_metrics` (numpy, one network): accuracy at each
+  shared weight and of the ensemble over weights (mean of the per-weight
+  softmax probabilities, then argmax), for champions and reports.
+
+Conventions shared by both: the predicted class is the first index of the
+largest output; a row whose outputs are not all finite counts as wrong, with
+a loss of :data:`NONFINITE_LOSS`, and adds nothing to the ensemble mean (a
+row that is non-finite at every weight is wrong in the ensemble too).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from numba import njit
+
+from wann.network import Network, forward, forward_into, max_nodes
+
+# Per-row loss charged when a network's outputs overflow or turn NaN.
+NONFINITE_LOSS = 1.0e6
+
+
+@njit(cache=True)
+def classify_shard(node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, x, y, weights):
+    """Mean softmax cross-entropy and accuracy of every network x shared weight on (x, y).
+
+    ``x`` is float64[n, n_inputs] (C-contiguous), ``y`` int64[n] class labels in
+    ``0..n_outputs-1``. Returns (loss float64[G, n_weights], accuracy float64[G, n_weights]).
+    """
+    n_net = len(node_offset) - 1
+    n_rows = x.shape[0]
+    n_w = len(weights)
+    loss = np.zeros((n_net, n_w))
+    accuracy = np.zeros((n_net, n_w))
+    values = np.empty(max_nodes(node_offset))
+    for g in range(n_net):
+        base = node_offset[g]
+        n_nodes = node_offset[g + 1] - base
+        first_out = n_nodes - n_outputs
+        for w in range(n_w):
+            total_loss = 0.0
+            n_correct = 0
+            for s in range(n_rows):
+                forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, x[s], weights[w], values)
+                # first index of the largest output, and a stable log-sum-exp
+                best = 0
+                top = values[first_out]
+                for o in range(1, n_outputs):
+                    if values[first_out + o] > top:
+                        top = values[first_out + o]
+                        best = o
+                acc = 0.0
+                for o in range(n_outputs):
+                    acc += math.exp(values[first_out + o] - top)
+                row_loss = top + math.log(acc) - values[first_out + y[s]]
+                if math.isfinite(row_loss):
+                    total_loss += row_loss
+                    if best == y[s]:
+                        n_correct += 1
+                else:
+                    total_loss += NONFINITE_LOSS
+            loss[g, w] = total_loss / n_rows
+            accuracy[g, w] = n_correct / n_rows
+    return loss, accuracy
+
+
+def softmax(outputs: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis; rows with a non-finite output become all zeros."""
+    z = np.asarray(outputs, dtype=np.float64)
+    finite = np.all(np.isfinite(z), axis=-1, keepdims=True)
+    z = np.where(finite, z, 0.0)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return np.where(finite, e / e.sum(axis=-1, keepdims=True), 0.0)
+
+
+def _cross_entropy(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-row softmax cross-entropy (log-sum-exp minus the true class's output), shape [..., n]."""
+    top = outputs.max(axis=-1)
+    lse = top + np.log(np.exp(outputs - top[..., None]).sum(axis=-1))
+    return lse - np.take_along_axis(outputs, np.broadcast_to(y[:, None], outputs.shape[:-1] + (1,)), axis=-1)[..., 0]
+
+
+def classification_metrics(
+    network: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[float]
+) -> dict[str, Any]:
+    """Accuracy of one network at each shared weight, their mean and best, and the ensemble.
+
+    The ensemble averages the softmax probabilities over all ``weights`` and
+    takes the argmax. Also returns the mean cross-entropy per weight.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    outputs = forward(network, x, weights)  # [W, n, n_outputs]
+    finite = np.all(np.isfinite(outputs), axis=-1)  # [W, n]
+    safe = np.where(finite[..., None], outputs, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        row_loss = _cross_entropy(safe, y)
+    ok = finite & np.isfinite(row_loss)  # the kernel's rule: otherwise wrong, NONFINITE_LOSS
+    row_loss = np.where(ok, row_loss, NONFINITE_LOSS)
+    predicted = np.where(ok, np.argmax(safe, axis=-1), -1)
+    per_weight = (predicted == y[None, :]).mean(axis=1)
+    probs = np.where(ok[..., None], softmax(safe), 0.0)
+    ensemble = np.where(ok.any(axis=0), np.argmax(probs.mean(axis=0), axis=-1), -1)
+    return {
+        "accuracy_per_weight": [float(a) for a in per_weight],
+        "accuracy_mean": float(per_weight.mean()),
+        "accuracy_best": float(per_weight.max()),
+        "accuracy_ensemble": float(np.mean(ensemble == y)),
+        "cross_entropy_per_weight": [float(v) for v in row_loss.mean(axis=1)],
+        "n": int(len(y)),
+    }
