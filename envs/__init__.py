@@ -13,6 +13,7 @@ from envs.cartpole_balance import (
     CARTPOLE_OBS_LABELS,
     cartpole_initial_state,
     cartpole_observe,
+    cartpole_start,
     cartpole_step,
 )
 from envs.cartpole_swingup import (
@@ -22,6 +23,7 @@ from envs.cartpole_swingup import (
     sample_swingup_state,
     swingup_initial_state,
     swingup_observe,
+    swingup_start,
     swingup_step,
 )
 
@@ -53,10 +55,12 @@ __all__ = [
     "CartPoleSwingUpEnv",
     "cartpole_initial_state",
     "cartpole_observe",
+    "cartpole_start",
     "cartpole_step",
     "register_envs",
     "sample_swingup_state",
     "swingup_initial_state",
     "swingup_observe",
+    "swingup_start",
     "swingup_step",
 ]

@@ -38,16 +38,26 @@ def cartpole_initial_state(seed: int) -> np.ndarray:
     return rng.uniform(low=-0.05, high=0.05, size=(4,))
 
 
-@njit(cache=True)
-def cartpole_step(state, action):
-    """Advance float64[4] ``state`` in place; ``action`` 1 pushes right, 0 left.
+STATE_ROWS = 4  # rows of a lane's state in the compiled path: x, x_dot, theta, theta_dot
+
+
+@njit(cache=True, inline="always")
+def cartpole_start(states, lane, state):
+    """Start column ``lane`` of float64[STATE_ROWS, n_lanes] ``states`` from ``state``."""
+    for j in range(4):
+        states[j, lane] = state[j]
+
+
+@njit(cache=True, inline="always")
+def cartpole_step(states, lane, action):
+    """Advance column ``lane`` of float64[4, n_lanes] ``states``; ``action`` 1 pushes right, 0 left.
 
     Returns (reward, terminated); reward is 1.0, including on the terminating step.
     """
-    x = state[0]
-    x_dot = state[1]
-    theta = state[2]
-    theta_dot = state[3]
+    x = states[0, lane]
+    x_dot = states[1, lane]
+    theta = states[2, lane]
+    theta_dot = states[3, lane]
     force = FORCE_MAG if action == 1 else -FORCE_MAG
     costheta = math.cos(theta)
     sintheta = math.sin(theta)
@@ -62,10 +72,10 @@ def cartpole_step(state, action):
     x_dot = x_dot + TAU * xacc
     theta = theta + TAU * theta_dot
     theta_dot = theta_dot + TAU * thetaacc
-    state[0] = x
-    state[1] = x_dot
-    state[2] = theta
-    state[3] = theta_dot
+    states[0, lane] = x
+    states[1, lane] = x_dot
+    states[2, lane] = theta
+    states[3, lane] = theta_dot
     terminated = (
         x < -X_THRESHOLD
         or x > X_THRESHOLD
@@ -75,8 +85,8 @@ def cartpole_step(state, action):
     return 1.0, terminated
 
 
-@njit(cache=True)
-def cartpole_observe(state, obs):
-    """Write the observation into ``obs``, rounded to float32 as gymnasium returns it."""
+@njit(cache=True, inline="always")
+def cartpole_observe(states, lane, obs):
+    """Write lane ``lane``'s observation into ``obs[:4, lane]``, rounded to float32 as gymnasium returns it."""
     for i in range(4):
-        obs[i] = np.float32(state[i])
+        obs[i, lane] = np.float32(states[i, lane])

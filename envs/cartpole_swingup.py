@@ -4,7 +4,8 @@ The pole starts hanging down; the agent must swing it up and keep it upright
 while the cart stays on the track (REFERENCE.md section 2). The physics is
 written once, in compiled functions; the env runs their pure-Python originals
 (``.py_func``), so the gymnasium env and the compiled fast path
-(``swingup_step`` / ``swingup_observe``) give bit-identical trajectories.
+(``swingup_step`` / ``swingup_observe``, which work on one column of a
+states x lanes array) give bit-identical trajectories.
 """
 from __future__ import annotations
 
@@ -44,11 +45,20 @@ def swingup_initial_state(seed: int) -> np.ndarray:
     return sample_swingup_state(rng)
 
 
+# Rows of a lane's state in the compiled path: the four physical variables,
+# then cos and sin of theta, kept so each is computed once per step (the
+# dynamics, the reward and the observation all need them).
+STATE_ROWS = 6
+COS_THETA = 4
+SIN_THETA = 5
+
+
 @njit(cache=True)
-def _advance(x, x_dot, theta, theta_dot, force):
-    """One semi-implicit step of the reference dynamics; all terms use the old state."""
-    s = math.sin(theta)
-    c = math.cos(theta)
+def _advance(x, x_dot, theta, theta_dot, s, c, force):
+    """One semi-implicit step of the reference dynamics; all terms use the old state.
+
+    ``s`` and ``c`` are sin(theta) and cos(theta) of that old state.
+    """
     xdot_update = (
         -2.0 * MASS_POLE * POLE_LENGTH * theta_dot * theta_dot * s
         + 3.0 * MASS_POLE * GRAVITY * s * c
@@ -69,36 +79,53 @@ def _advance(x, x_dot, theta, theta_dot, force):
 
 
 @njit(cache=True)
-def _reward(x, theta):
+def _reward(x, cos_theta):
     """Upright pole near the track centre scores 1; hanging or at the edge scores 0."""
-    reward_theta = (math.cos(theta) + 1.0) / 2.0
+    reward_theta = (cos_theta + 1.0) / 2.0
     reward_x = math.cos((x / X_THRESHOLD) * (math.pi / 2.0))
     return reward_theta * reward_x
 
 
-@njit(cache=True)
-def swingup_step(state, a):
-    """Advance float64[4] ``state`` in place by one step with clipped action ``a`` in [-1, 1].
+@njit(cache=True, inline="always")
+def swingup_start(states, lane, state):
+    """Start column ``lane`` of float64[STATE_ROWS, n_lanes] ``states`` from ``state`` (x, x_dot, theta, theta_dot)."""
+    for j in range(4):
+        states[j, lane] = state[j]
+    states[COS_THETA, lane] = math.cos(state[2])
+    states[SIN_THETA, lane] = math.sin(state[2])
 
-    Returns (reward, terminated). Truncation by step count is the caller's job.
+
+@njit(cache=True, inline="always")
+def swingup_step(states, lane, a):
+    """Advance column ``lane`` of ``states`` (see :func:`swingup_start`) by one step with clipped action ``a``.
+
+    ``a`` lies in [-1, 1]. Returns (reward, terminated); truncation by step
+    count is the caller's job. States are columns so that the lockstep
+    rollout can keep many episodes side by side without copying.
     """
-    x, x_dot, theta, theta_dot = _advance(state[0], state[1], state[2], state[3], a * FORCE_MAG)
-    state[0] = x
-    state[1] = x_dot
-    state[2] = theta
-    state[3] = theta_dot
+    x, x_dot, theta, theta_dot = _advance(
+        states[0, lane], states[1, lane], states[2, lane], states[3, lane],
+        states[SIN_THETA, lane], states[COS_THETA, lane], a * FORCE_MAG,
+    )
+    c = math.cos(theta)
+    states[0, lane] = x
+    states[1, lane] = x_dot
+    states[2, lane] = theta
+    states[3, lane] = theta_dot
+    states[COS_THETA, lane] = c
+    states[SIN_THETA, lane] = math.sin(theta)
     terminated = x < -X_THRESHOLD or x > X_THRESHOLD
-    return _reward(x, theta), terminated
+    return _reward(x, c), terminated
 
 
-@njit(cache=True)
-def swingup_observe(state, obs):
-    """Write the observation (x, x_dot, cos theta, sin theta, theta_dot) into float64[5] ``obs``."""
-    obs[0] = state[0]
-    obs[1] = state[1]
-    obs[2] = math.cos(state[2])
-    obs[3] = math.sin(state[2])
-    obs[4] = state[3]
+@njit(cache=True, inline="always")
+def swingup_observe(states, lane, obs):
+    """Write lane ``lane``'s observation (x, x_dot, cos theta, sin theta, theta_dot) into ``obs[:5, lane]``."""
+    obs[0, lane] = states[0, lane]
+    obs[1, lane] = states[1, lane]
+    obs[2, lane] = states[COS_THETA, lane]
+    obs[3, lane] = states[SIN_THETA, lane]
+    obs[4, lane] = states[3, lane]
 
 
 class CartPoleSwingUpEnv(gymnasium.Env):
@@ -120,9 +147,11 @@ class CartPoleSwingUpEnv(gymnasium.Env):
         self.t = 0
 
     def _obs(self) -> np.ndarray:
-        obs = np.empty(5, dtype=np.float64)
-        swingup_observe.py_func(self.state, obs)
-        return obs
+        lane = np.empty((STATE_ROWS, 1), dtype=np.float64)
+        swingup_start.py_func(lane, 0, self.state)
+        obs = np.empty((5, 1), dtype=np.float64)
+        swingup_observe.py_func(lane, 0, obs)
+        return obs[:, 0]
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -141,12 +170,13 @@ class CartPoleSwingUpEnv(gymnasium.Env):
         a = min(max(a, -1.0), 1.0)
         # Python floats through the same source as the compiled kernel: identical arithmetic.
         state = [float(v) for v in self.state]
-        x, x_dot, theta, theta_dot = _advance.py_func(*state, a * FORCE_MAG)
+        s, c = math.sin(state[2]), math.cos(state[2])
+        x, x_dot, theta, theta_dot = _advance.py_func(*state, s, c, a * FORCE_MAG)
         self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)
         self.t += 1
         terminated = bool(x < -X_THRESHOLD or x > X_THRESHOLD)
         truncated = (not terminated) and self.t >= self.max_steps
-        reward = float(_reward.py_func(x, theta))
+        reward = float(_reward.py_func(x, math.cos(theta)))
         return self._obs(), reward, terminated, truncated, {}
 
     def render(self) -> np.ndarray | None:

@@ -103,18 +103,20 @@ def load_digits_split() -> DigitsSplit:
     )
 
 
-def digits_shard_evaluator(task, batch, weights, seeds, max_steps) -> tuple[np.ndarray, int]:
+def digits_shard_evaluator(task, batch, weights, seeds, max_steps, kernel=None) -> tuple[np.ndarray, int]:
     """Rewards float64[G, n_weights, len(seeds)]: minus the mean training cross-entropy.
 
     ``seeds`` only set the size of the rollout axis and ``max_steps`` is
     ignored (see the module docstring). The step count is the number of
-    forward passes: networks x weights x training images.
+    forward passes: networks x weights x training images. ``kernel``
+    replaces :func:`wann.supervised.classify_shard` (benchmarks pass the old
+    per-row kernel).
     """
     from wann.supervised import classify_shard
 
     data = load_digits_split()
     w = np.ascontiguousarray(weights, dtype=np.float64)
-    loss, _accuracy = classify_shard(*batch.arrays(), data.x_train, data.y_train, w)
+    loss, _accuracy = (kernel or classify_shard)(*batch.arrays(), data.x_train, data.y_train, w)
     rewards = np.repeat((-loss)[:, :, None], len(seeds), axis=2)
     return rewards, int(len(batch) * len(w) * len(data.y_train))
 

@@ -18,6 +18,7 @@ from envs import (
     swingup_observe,
     swingup_step,
 )
+from envs.cartpole_swingup import COS_THETA, SIN_THETA, STATE_ROWS, swingup_start
 
 SEEDS = range(5)
 ATOL = 1e-9
@@ -41,19 +42,20 @@ def _swingup_pair(seed: int, scheme: str, env_id: str = "wann/CartPoleSwingUp-v1
     """Run gymnasium and the compiled path side by side; return (steps, terminated, truncated)."""
     env = gymnasium.make(env_id)
     obs_env, _ = env.reset(seed=seed)
-    state = swingup_initial_state(seed)
-    obs_fast = np.empty(5)
-    swingup_observe(state, obs_fast)
-    assert_allclose(obs_fast, obs_env, atol=ATOL, rtol=0)
+    state = np.empty((STATE_ROWS, 1))  # one lane
+    swingup_start(state, 0, swingup_initial_state(seed))
+    obs_fast = np.empty((5, 1))
+    swingup_observe(state, 0, obs_fast)
+    assert_allclose(obs_fast[:, 0], obs_env, atol=ATOL, rtol=0)
 
     rng = np.random.default_rng(seed)
     for t in range(1, max_steps + 1):
         a = _swingup_action(scheme, rng, obs_env)
         obs_env, reward_env, terminated_env, truncated_env, _ = env.step(np.array([a]))
-        reward_fast, terminated_fast = swingup_step(state, min(max(a, -1.0), 1.0))
-        swingup_observe(state, obs_fast)
+        reward_fast, terminated_fast = swingup_step(state, 0, min(max(a, -1.0), 1.0))
+        swingup_observe(state, 0, obs_fast)
         assert obs_env.dtype == np.float64
-        assert_allclose(obs_fast, obs_env, atol=ATOL, rtol=0, err_msg=f"step {t}")
+        assert_allclose(obs_fast[:, 0], obs_env, atol=ATOL, rtol=0, err_msg=f"step {t}")
         assert abs(reward_fast - reward_env) <= ATOL, f"step {t}"
         assert terminated_fast == terminated_env, f"step {t}"
         if terminated_env or truncated_env:
@@ -109,9 +111,12 @@ def test_swingup_single_step_by_hand():
     expected = np.array([x + x_dot * dt, x_dot + xacc * dt, theta + theta_dot * dt, theta_dot + thacc * dt])
     expected_reward = (np.cos(expected[2]) + 1) / 2 * np.cos(expected[0] / 2.4 * np.pi / 2)
 
-    state = np.array([x, x_dot, theta, theta_dot])
-    reward, terminated = swingup_step(state, a)
-    assert_allclose(state, expected, rtol=1e-12, atol=1e-12)
+    state = np.empty((STATE_ROWS, 1))
+    swingup_start(state, 0, np.array([x, x_dot, theta, theta_dot]))
+    reward, terminated = swingup_step(state, 0, a)
+    assert_allclose(state[COS_THETA, 0], np.cos(expected[2]), rtol=0, atol=1e-15)
+    assert_allclose(state[SIN_THETA, 0], np.sin(expected[2]), rtol=0, atol=1e-15)
+    assert_allclose(state[:4, 0], expected, rtol=1e-12, atol=1e-12)
     assert reward == pytest.approx(expected_reward, rel=1e-12)
     assert not terminated
 
@@ -130,9 +135,12 @@ def test_swingup_single_step_by_hand():
 
 
 def test_swingup_leaving_track_terminates():
-    state = np.array([2.399, 1.0, 0.0, 0.0])
-    _, terminated = swingup_step(state, 0.0)
-    assert terminated and state[0] > 2.4
+    states = np.zeros((STATE_ROWS, 2))
+    swingup_start(states, 1, np.array([2.399, 1.0, 0.0, 0.0]))  # lane 1 is at the edge
+    _, terminated = swingup_step(states, 1, 0.0)
+    assert terminated and states[0, 1] > 2.4
+    assert np.all(states[:, 0] == 0.0)  # the other lane is untouched
+    assert states[COS_THETA, 1] == 1.0 and states[SIN_THETA, 1] == 0.0
 
 
 def test_swingup_render_rgb_array():
@@ -174,20 +182,20 @@ def _cartpole_action(policy: str, rng: np.random.Generator, obs: np.ndarray) -> 
 def _cartpole_pair(seed: int, policy: str):
     env = gymnasium.make("CartPole-v1")
     obs_env, _ = env.reset(seed=seed)
-    state = cartpole_initial_state(seed)
-    obs_fast = np.empty(4)
-    cartpole_observe(state, obs_fast)
-    assert_allclose(obs_fast, obs_env, atol=ATOL, rtol=0)
+    state = cartpole_initial_state(seed).reshape(4, 1)  # one lane
+    obs_fast = np.empty((4, 1))
+    cartpole_observe(state, 0, obs_fast)
+    assert_allclose(obs_fast[:, 0], obs_env, atol=ATOL, rtol=0)
 
     rng = np.random.default_rng(seed)
     for t in range(1, CARTPOLE_MAX_STEPS + 1):
-        action = _cartpole_action(policy, rng, obs_fast)
+        action = _cartpole_action(policy, rng, obs_fast[:, 0])
         obs_env, reward_env, terminated_env, truncated_env, _ = env.step(action)
-        reward_fast, terminated_fast = cartpole_step(state, action)
-        cartpole_observe(state, obs_fast)
-        assert_allclose(obs_fast, obs_env, atol=ATOL, rtol=0, err_msg=f"step {t}")
+        reward_fast, terminated_fast = cartpole_step(state, 0, action)
+        cartpole_observe(state, 0, obs_fast)
+        assert_allclose(obs_fast[:, 0], obs_env, atol=ATOL, rtol=0, err_msg=f"step {t}")
         # The full-precision state agrees too, not only its float32 rounding.
-        assert_allclose(state, env.unwrapped.state, atol=ATOL, rtol=0, err_msg=f"step {t}")
+        assert_allclose(state[:, 0], env.unwrapped.state, atol=ATOL, rtol=0, err_msg=f"step {t}")
         assert reward_fast == reward_env == 1.0
         assert terminated_fast == terminated_env, f"step {t}"
         if terminated_env or truncated_env:
@@ -220,6 +228,6 @@ def test_cartpole_initial_state_matches_reset(seed):
 
 def test_cartpole_observe_rounds_like_gymnasium():
     state = np.array([0.1, 1 / 3, -0.123456789, 2.0 / 7.0])
-    obs = np.empty(4)
-    cartpole_observe(state, obs)
-    np.testing.assert_array_equal(obs, state.astype(np.float32))
+    obs = np.empty((4, 1))
+    cartpole_observe(state.reshape(4, 1), 0, obs)
+    np.testing.assert_array_equal(obs[:, 0], state.astype(np.float32))

@@ -88,3 +88,17 @@ def test_forward_of_one_network_matches_batch():
     batch = forward_batch(*stack_networks(nets).arrays(), x, np.array([0.5, -2.0]))
     for g, net in enumerate(nets):
         np.testing.assert_array_equal(forward(net, x, [0.5, -2.0]), batch[g])
+
+
+def test_few_networks_are_split_over_workers_by_rollout_with_identical_results():
+    """A champion's confirmation (one network, many seeds) uses every worker, same numbers."""
+    task = get_task("wann/CartPoleSwingUpHard-v1")
+    nets = _networks("wann/CartPoleSwingUpHard-v1", 1, seed=8)
+    seeds = list(range(100, 107))
+    with Evaluator(task, STANDARD_WEIGHTS, SerialBackend()) as serial:
+        a = serial.evaluate_local(nets, seeds)
+    with Evaluator(task, STANDARD_WEIGHTS, ProcessBackend(2)) as procs:
+        b = procs.evaluate(nets, seeds)
+    assert b.rewards.shape == (1, 6, 7)
+    assert np.array_equal(a.rewards, b.rewards)
+    assert a.steps == b.steps

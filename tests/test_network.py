@@ -406,3 +406,29 @@ def test_compiled_layout_invariants(random_genomes):
             assert net.indptr[-1] == net.n_connections
             assert len(net.conn_weight) == net.n_connections
             assert np.all(net.conn_weight == 1.0)
+
+
+def test_compile_from_parent_equals_compile_genome():
+    """Children that only change an activation (or nothing) reuse the parent's network exactly."""
+    from wann.genome import initial_genome, initial_tracker
+    from wann.mutation import MutationRates, mutate
+    from wann.network import compile_from_parent
+
+    rng = np.random.default_rng(12)
+    tracker = initial_tracker(4, 2)
+    acts = np.arange(1, 11, dtype=np.int8)
+    parent = initial_genome(4, 2, 1, 0.5, rng)
+    parent_net = compile_genome(parent)
+    reused = 0
+    for _ in range(300):
+        tracker.new_generation()
+        child = mutate(parent, rng, tracker, MutationRates(), acts)
+        fast = compile_from_parent(child, parent, parent_net)
+        slow = compile_genome(child)
+        for field in ("act", "indptr", "src", "conn_weight", "node_ids", "conn_innov"):
+            assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
+            assert getattr(fast, field).dtype == getattr(slow, field).dtype, field
+        assert (fast.n_inputs, fast.n_outputs) == (slow.n_inputs, slow.n_outputs)
+        reused += fast is parent_net or fast.src is parent_net.src
+        parent, parent_net = child, fast
+    assert reused > 100  # most mutations change an activation: the fast path was exercised

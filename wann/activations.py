@@ -62,6 +62,21 @@ def apply_activation(act_id: int, x: float) -> float:
         return math.cos(math.pi * x)
 
 
+@njit(cache=True)
+def activate_lanes(act_id, values, row, source, scale, lane_weight, n_lanes):
+    """``values[row, l] = act(lane_weight[l] * (values[source, l] * scale))`` for every lane (compiled).
+
+    ``source`` is ``row`` itself once a node's inputs are summed there, or a
+    node's only source (then ``scale`` is its connection weight, 1.0 under a
+    shared weight; multiplying by 1.0 changes no value). ``act_id`` is the
+    same for every lane, so the switch is perfectly predicted (measured as
+    fast as one loop per activation), and every lane gets exactly the
+    scalar function's result.
+    """
+    for lane in range(n_lanes):
+        values[row, lane] = apply_activation(act_id, lane_weight[lane] * (values[source, lane] * scale))
+
+
 def apply_activation_numpy(act_id: int, x: np.ndarray) -> np.ndarray:
     """Plain-numpy version of :func:`apply_activation`, used as a test reference."""
     table = {

@@ -232,15 +232,26 @@ class Evaluator:
             self.start()
         t0 = time.perf_counter()
         seeds_arr = np.asarray(seeds, dtype=np.int64)
-        n_shards = max(1, min(len(networks), self.backend.n_workers * self.shards_per_worker))
-        bounds = np.linspace(0, len(networks), n_shards + 1).astype(int)
-        shards = [
-            (stack_networks(networks[lo:hi]), seeds_arr)
-            for lo, hi in zip(bounds[:-1], bounds[1:])
-            if hi > lo
-        ]
-        results = self.backend.map(shards)
-        rewards = np.concatenate([r for r, _ in results], axis=0)
+        n_workers = self.backend.n_workers
+        if len(networks) < n_workers and len(seeds_arr) > 1:
+            # Too few networks to keep every worker busy (e.g. a champion's
+            # confirmation): split the rollouts instead. A reward depends only
+            # on (network, weight, seed), so the pieces join exactly.
+            batch = stack_networks(list(networks))
+            pieces = np.array_split(seeds_arr, min(n_workers, len(seeds_arr)))
+            results = self.backend.map([(batch, piece) for piece in pieces])
+            rewards = np.concatenate([r for r, _ in results], axis=2)
+        else:
+            # Shard k takes networks k, k + n, k + 2n, ...: a ranked population
+            # has its long episodes (good genomes) at the front, so contiguous
+            # shards would leave one worker with most of the work.
+            n_shards = max(1, min(len(networks), n_workers * self.shards_per_worker))
+            members = [np.arange(k, len(networks), n_shards) for k in range(n_shards)]
+            shards = [(stack_networks([networks[i] for i in idx]), seeds_arr) for idx in members]
+            results = self.backend.map(shards)
+            rewards = np.empty((len(networks),) + results[0][0].shape[1:])
+            for idx, (shard_rewards, _) in zip(members, results):
+                rewards[idx] = shard_rewards
         steps = int(sum(s for _, s in results))
         return EvalResult(rewards, steps, time.perf_counter() - t0)
 

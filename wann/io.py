@@ -32,6 +32,11 @@ def _umask() -> int:
     return mask
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write ``data`` as indented JSON, atomically."""
-    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
+def write_json_atomic(path: str | Path, data: Any, indent: int | None = 1) -> None:
+    """Write ``data`` as JSON (indented unless ``indent`` is None), atomically.
+
+    ``indent=None`` writes compact JSON through the standard library's C
+    encoder, several times faster for large files such as checkpoints.
+    """
+    separators = (",", ":") if indent is None else None
+    write_text_atomic(path, json.dumps(data, indent=indent, separators=separators) + "\n")

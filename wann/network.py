@@ -9,13 +9,14 @@ single compiled call can serve a whole shard of the population.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 from numba import njit
 
-from wann.activations import apply_activation
+from wann.activations import activate_lanes
 from wann.genome import Genome, NodeKind
 
 
@@ -123,6 +124,37 @@ def compile_genome(
     )
 
 
+def same_topology(a: Genome, b: Genome) -> bool:
+    """True when ``a`` and ``b`` have the same nodes and connection genes (activations may differ)."""
+    return (
+        np.array_equal(a.node_id, b.node_id)
+        and np.array_equal(a.node_kind, b.node_kind)
+        and np.array_equal(a.conn_innov, b.conn_innov)
+        and np.array_equal(a.conn_src, b.conn_src)
+        and np.array_equal(a.conn_dst, b.conn_dst)
+        and np.array_equal(a.conn_enabled, b.conn_enabled)
+    )
+
+
+def compile_from_parent(genome: Genome, parent: Genome | None, parent_network: Network | None) -> Network:
+    """:func:`compile_genome` of ``genome``, reusing its parent's network when the topology is the same.
+
+    Most children of a search differ from their parent only in one node's
+    activation (or not at all, for elites); their network is the parent's
+    with the activation ids looked up again, which gives exactly what
+    :func:`compile_genome` would. Anything else is compiled from scratch.
+    """
+    if parent is None or parent_network is None or not same_topology(genome, parent):
+        return compile_genome(genome)
+    if np.array_equal(genome.node_act, parent.node_act):
+        return parent_network  # networks are never modified in place
+    act_of = dict(zip(genome.node_id.tolist(), genome.node_act.tolist()))
+    return dataclasses.replace(
+        parent_network,
+        act=np.array([act_of[n] for n in parent_network.node_ids.tolist()], dtype=np.int64),
+    )
+
+
 def _depths(src: list[int], dst: list[int], hidden: set[int]) -> dict[int, int]:
     """Longest path from the inputs for the live hidden nodes."""
     parents: dict[int, list[int]] = {}
@@ -217,26 +249,70 @@ def stack_networks(networks: Sequence[Network]) -> NetworkBatch:
 
 
 @njit(cache=True)
-def forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, obs, weight, values):
-    """One forward pass of the network at ``base`` for one input vector (compiled).
+def forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_lanes, values):
+    """One forward pass of the network at ``base`` for ``n_lanes`` input vectors at once (compiled).
 
-    Writes every node value into ``values[:n_nodes]``; the outputs are the last
-    ``n_outputs`` entries. A node's value is act(w * sum of its sources).
+    ``values`` is float64[>= n_nodes, >= n_lanes], lanes contiguous: the
+    caller writes lane l's inputs into ``values[:n_inputs, l]``; this writes
+    every other node's value, so the outputs are rows ``n_nodes - n_outputs``
+    to ``n_nodes - 1``. Lane l runs at shared weight ``lane_weight[l]``.
+
+    A node's value is act(w * sum of its sources). Each lane performs exactly
+    the floating-point operations of a one-vector pass, in the same order
+    (sum from 0.0 over the sources in CSR order, times w, then the
+    activation), so lanes are bit-identical to running the vectors one by
+    one; the lockstep form only moves the activation switch, the CSR reads
+    and the loop overhead out of the per-vector loop.
     """
-    for j in range(n_inputs):
-        values[j] = obs[j]
-    values[n_inputs] = 1.0
+    for lane in range(n_lanes):
+        values[n_inputs, lane] = 1.0
     for i in range(n_inputs + 1, n_nodes):
-        total = 0.0
         lo = indptr[base + i]
         hi = indptr[base + i + 1]
-        if shared_only:
-            for k in range(lo, hi):
-                total += values[src[k]]
+        if hi - lo == 1:  # one source: weight it and activate in one pass
+            scale = 1.0 if shared_only else conn_weight[lo]
+            activate_lanes(act[base + i], values, i, src[lo], scale, lane_weight, n_lanes)
+            continue
+        # Sum the sources in CSR order. The first is copied rather than added
+        # to 0.0: the same value up to the sign of a zero, which no later
+        # operation can tell apart.
+        if lo == hi:
+            for lane in range(n_lanes):
+                values[i, lane] = 0.0
+        elif shared_only:
+            s = src[lo]
+            for lane in range(n_lanes):
+                values[i, lane] = values[s, lane]
+            for k in range(lo + 1, hi):
+                s = src[k]
+                for lane in range(n_lanes):
+                    values[i, lane] += values[s, lane]
         else:
-            for k in range(lo, hi):
-                total += values[src[k]] * conn_weight[k]
-        values[i] = apply_activation(act[base + i], weight * total)
+            s = src[lo]
+            cw = conn_weight[lo]
+            for lane in range(n_lanes):
+                values[i, lane] = values[s, lane] * cw
+            for k in range(lo + 1, hi):
+                s = src[k]
+                cw = conn_weight[k]
+                for lane in range(n_lanes):
+                    values[i, lane] += values[s, lane] * cw
+        activate_lanes(act[base + i], values, i, i, 1.0, lane_weight, n_lanes)
+
+
+@njit(cache=True)
+def forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, obs, weight, values):
+    """One forward pass for one input vector at one shared weight (compiled).
+
+    ``values`` is float64[>= n_nodes]; the outputs end up in its last
+    ``n_outputs`` live entries. Used once per env step by the gymnasium
+    path; it is :func:`forward_lanes` with a single lane.
+    """
+    column = values.reshape((values.shape[0], 1))
+    for j in range(n_inputs):
+        column[j, 0] = obs[j]
+    lane_weight = np.full(1, weight)
+    forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, 1, column)
 
 
 @njit(cache=True)
@@ -248,24 +324,45 @@ def max_nodes(node_offset):
     return largest
 
 
+# Data rows evaluated together in one lockstep pass (forward_batch, classify_shard).
+ROW_LANES = 256
+
+
+@njit(cache=True)
+def load_rows(inputs, start, n_rows, n_inputs, values):
+    """Write rows ``start:start + n_rows`` of ``inputs`` into lanes 0..n_rows-1 of ``values``."""
+    for j in range(n_inputs):
+        row = values[j]
+        for lane in range(n_rows):
+            row[lane] = inputs[start + lane, j]
+
+
 @njit(cache=True)
 def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, inputs, weights):
     """Outputs of every network for every input row and shared weight (compiled).
 
-    Returns float64[G, n_weights, n_samples, n_outputs].
+    Returns float64[G, n_weights, n_samples, n_outputs]. Rows go through the
+    network :data:`ROW_LANES` at a time in lockstep.
     """
     n_net = len(node_offset) - 1
     n_samples = inputs.shape[0]
     out = np.empty((n_net, len(weights), n_samples, n_outputs))
-    values = np.empty(max_nodes(node_offset))
+    n_lanes = max(1, min(n_samples, ROW_LANES))
+    values = np.empty((max_nodes(node_offset), n_lanes))
+    lane_weight = np.empty(n_lanes)
     for g in range(n_net):
         base = node_offset[g]
         n_nodes = node_offset[g + 1] - base
         for w in range(len(weights)):
-            for s in range(n_samples):
-                forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, inputs[s], weights[w], values)
+            lane_weight[:] = weights[w]
+            for start in range(0, n_samples, n_lanes):
+                n_rows = min(n_lanes, n_samples - start)
+                load_rows(inputs, start, n_rows, n_inputs, values)
+                forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_rows, values)
                 for o in range(n_outputs):
-                    out[g, w, s, o] = values[n_nodes - n_outputs + o]
+                    row = values[n_nodes - n_outputs + o]
+                    for lane in range(n_rows):
+                        out[g, w, start + lane, o] = row[lane]
     return out
 
 

@@ -2,28 +2,62 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def nondominated_fronts(objectives: np.ndarray) -> list[np.ndarray]:
     """Indices of each Pareto front, best first, for an [n, m] array to maximise.
 
     a dominates b when a >= b in every objective and a > b in at least one.
+    Indices within a front are ascending.
     """
-    obj = np.asarray(objectives, dtype=float)
-    n = len(obj)
-    ge = np.all(obj[:, None, :] >= obj[None, :, :], axis=2)
-    gt = np.any(obj[:, None, :] > obj[None, :, :], axis=2)
-    dominates = ge & gt  # dominates[i, j]: i dominates j
-    dominated_count = dominates.sum(axis=0)
-    fronts = []
-    remaining = np.ones(n, dtype=bool)
+    obj = np.ascontiguousarray(objectives, dtype=np.float64)
+    if obj.ndim != 2:
+        raise ValueError(f"objectives must be an [n, m] array, got shape {obj.shape}")
+    front_of = _front_numbers(obj)
+    if len(front_of) == 0:
+        return []
+    order = np.argsort(front_of, kind="stable")  # by front, ascending index within one
+    bounds = np.searchsorted(front_of[order], np.arange(front_of.max() + 2))
+    return [order[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+@njit(cache=True)
+def _front_numbers(obj):
+    """Front number of every point (0 = non-dominated), peeling fronts off one by one (compiled)."""
+    n, m = obj.shape
+    dominates = np.zeros((n, n), dtype=np.bool_)
+    dominated_count = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        for j in range(n):
+            all_ge = True
+            any_gt = False
+            for k in range(m):
+                if obj[i, k] < obj[j, k] or obj[i, k] != obj[i, k] or obj[j, k] != obj[j, k]:
+                    all_ge = False  # a NaN compares false, as numpy's >= does
+                    break
+                if obj[i, k] > obj[j, k]:
+                    any_gt = True
+            if all_ge and any_gt:
+                dominates[i, j] = True
+                dominated_count[j] += 1
+    front_of = np.full(n, -1, dtype=np.int64)
     current = np.flatnonzero(dominated_count == 0)
+    front = 0
     while len(current):
-        fronts.append(current)
-        remaining[current] = False
-        dominated_count = dominated_count - dominates[current].sum(axis=0)
-        current = np.flatnonzero(remaining & (dominated_count == 0))
-    return fronts
+        for i in current:
+            front_of[i] = front
+        for i in current:
+            for j in range(n):
+                if dominates[i, j]:
+                    dominated_count[j] -= 1
+        nxt = []
+        for j in range(n):
+            if front_of[j] < 0 and dominated_count[j] == 0:
+                nxt.append(j)
+        current = np.array(nxt, dtype=np.int64)
+        front += 1
+    return front_of
 
 
 def crowding_distance(objectives: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ class RunFolder:
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
         """Write the search state atomically."""
-        write_json_atomic(self.checkpoint_path, state)
+        write_json_atomic(self.checkpoint_path, state, indent=None)  # compact: written every few generations
 
     def write_champion(self, champion) -> None:
         """Write champion.json atomically."""

@@ -21,7 +21,7 @@ from wann.config import Config
 from wann.evaluate import Evaluator, fitness_from_rewards
 from wann.genome import Genome, InnovationTracker, initial_genome, initial_tracker
 from wann.mutation import MutationRates, mutate
-from wann.network import Network, compile_genome
+from wann.network import Network, compile_from_parent, compile_genome
 from wann.ranking import nsga_order
 from wann.tasks import Task, get_task
 
@@ -58,6 +58,7 @@ class WannSearch:
         self.champion: Champion | None = None
         self.population: list[Genome] = []  # what ask() handed out
         self._networks: list[Network] = []
+        self._ranked_networks: list[Network] | None = None  # compiled self.ranked, when known
         self.last_confirm_steps = 0  # env steps of the last champion confirmation
         self._snapshot = self._take_snapshot()
 
@@ -82,17 +83,25 @@ class WannSearch:
                 for _ in range(self.config.search.pop_size)
             ]
         else:
-            pop = self._breed()
+            pop, parents = self._breed()
+        if not self.ranked or self._ranked_networks is None:
+            self._networks = [compile_genome(g) for g in pop]
+        else:
+            self._networks = [
+                compile_from_parent(g, self.ranked[p], self._ranked_networks[p]) for g, p in zip(pop, parents)
+            ]
         self.population = pop
-        self._networks = [compile_genome(g) for g in pop]
         return pop
 
     def networks(self) -> list[Network]:
         """Compiled networks of the population from the last :meth:`ask`."""
         return self._networks
 
-    def _breed(self) -> list[Genome]:
-        """Cull the worst, keep the elite, fill up with mutated tournament winners."""
+    def _breed(self) -> tuple[list[Genome], list[int]]:
+        """Cull the worst, keep the elite, fill up with mutated tournament winners.
+
+        Returns the children and, for each, the index of its parent in ``self.ranked``.
+        """
         s = self.config.search
         ranked = self.ranked
         n = s.pop_size
@@ -101,6 +110,7 @@ class WannSearch:
         # as the reference: elites are a fraction of the pool left after culling
         n_elite = min(int(len(pool) * s.elite_ratio), n)
         children = [g.copy() for g in ranked[:n_elite]]
+        parents = list(range(n_elite))
         n_children = n - n_elite
         # tournaments on rank: the lowest index drawn is the best-ranked entrant
         winners = self.rng.integers(len(pool), size=(n_children, s.tournament_size)).min(axis=1)
@@ -108,7 +118,8 @@ class WannSearch:
             children.append(
                 mutate(pool[int(w)], self.rng, self.tracker, self.rates, self.hidden_activations)
             )
-        return children
+            parents.append(int(w))
+        return children, parents
 
     def tell(self, rewards: np.ndarray) -> dict[str, Any]:
         """Rank the population from its rewards [G, n_weights, n_rollouts]; return metrics."""
@@ -123,6 +134,7 @@ class WannSearch:
             objectives = np.column_stack([mean, best])
         order, front_of = nsga_order(objectives)
         self.ranked = [self.population[i] for i in order]
+        self._ranked_networks = [self._networks[i] for i in order]
         top = int(np.argmax(mean))  # first index among ties
         self._candidate = (self.population[top], self._networks[top])
         self.generation += 1
@@ -148,7 +160,7 @@ class WannSearch:
             return False
         generation = self.generation - 1
         seeds = self.rollout_seeds(generation, self.config.evaluation.best_rollouts, CONFIRM_SEEDS)
-        result = evaluator.evaluate_local([network], seeds)
+        result = evaluator.evaluate([network], seeds)  # split over the workers by rollout
         per_weight = result.rewards[0].mean(axis=1)
         confirmed = float(per_weight.mean())
         self.last_confirm_steps = result.steps
@@ -253,6 +265,7 @@ class WannSearch:
         self.ranked = [Genome.from_dict(g) for g in state["ranked"]]
         self.champion = None if state["champion"] is None else Champion.from_dict(state["champion"])
         self.population, self._networks = [], []
+        self._ranked_networks = None  # compiled again on the next ask()
         self._snapshot = self._take_snapshot()
 
 

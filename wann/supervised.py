@@ -4,8 +4,8 @@ The network's linear outputs are turned into class probabilities by a softmax
 (the reference code's classification rule). Two entry points:
 
 - :func:`classify_shard` (compiled): every network of a shard x every shared
-  weight x every row of a data matrix in ONE call, reusing
-  :func:`wann.network.forward_into`. It returns, per (network, weight), the
+  weight x every row of a data matrix in ONE call, rows in lockstep through
+  :func:`wann.network.forward_lanes`. It returns, per (network, weight), the
   mean cross-entropy of the softmax of the outputs and the accuracy; it never
   holds more than one output vector at a time, so memory does not grow with
   the data set.
@@ -26,10 +26,28 @@ from typing import Any, Sequence
 import numpy as np
 from numba import njit
 
-from wann.network import Network, forward, forward_into, max_nodes
+from wann.network import ROW_LANES, Network, forward, forward_lanes, load_rows, max_nodes
 
 # Per-row loss charged when a network's outputs overflow or turn NaN.
 NONFINITE_LOSS = 1.0e6
+
+
+@njit(cache=True)
+def softmax_row_loss(outputs, label):
+    """(cross-entropy of the softmax of ``outputs`` for class ``label``, first argmax) (compiled).
+
+    A stable log-sum-exp; the loss is not finite when an output is not.
+    """
+    best = 0
+    top = outputs[0]
+    for o in range(1, len(outputs)):
+        if outputs[o] > top:
+            top = outputs[o]
+            best = o
+    acc = 0.0
+    for o in range(len(outputs)):
+        acc += math.exp(outputs[o] - top)
+    return top + math.log(acc) - outputs[label], best
 
 
 @njit(cache=True)
@@ -38,42 +56,41 @@ def classify_shard(node_offset, act, indptr, src, conn_weight, n_inputs, n_outpu
 
     ``x`` is float64[n, n_inputs] (C-contiguous), ``y`` int64[n] class labels in
     ``0..n_outputs-1``. Returns (loss float64[G, n_weights], accuracy float64[G, n_weights]).
+    Rows go through the network :data:`~wann.network.ROW_LANES` at a time in
+    lockstep; row losses are summed in row order, as one row at a time would.
     """
     n_net = len(node_offset) - 1
     n_rows = x.shape[0]
     n_w = len(weights)
-    loss = np.zeros((n_net, n_w))
-    accuracy = np.zeros((n_net, n_w))
-    values = np.empty(max_nodes(node_offset))
-    for g in range(n_net):
-        base = node_offset[g]
-        n_nodes = node_offset[g + 1] - base
-        first_out = n_nodes - n_outputs
-        for w in range(n_w):
-            total_loss = 0.0
-            n_correct = 0
-            for s in range(n_rows):
-                forward_into(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, x[s], weights[w], values)
-                # first index of the largest output, and a stable log-sum-exp
-                best = 0
-                top = values[first_out]
-                for o in range(1, n_outputs):
-                    if values[first_out + o] > top:
-                        top = values[first_out + o]
-                        best = o
-                acc = 0.0
-                for o in range(n_outputs):
-                    acc += math.exp(values[first_out + o] - top)
-                row_loss = top + math.log(acc) - values[first_out + y[s]]
-                if math.isfinite(row_loss):
-                    total_loss += row_loss
-                    if best == y[s]:
-                        n_correct += 1
-                else:
-                    total_loss += NONFINITE_LOSS
-            loss[g, w] = total_loss / n_rows
-            accuracy[g, w] = n_correct / n_rows
-    return loss, accuracy
+    total_loss = np.zeros((n_net, n_w))
+    n_correct = np.zeros((n_net, n_w), dtype=np.int64)
+    n_lanes = max(1, min(n_rows, ROW_LANES))
+    values = np.empty((max_nodes(node_offset), n_lanes))
+    lane_weight = np.empty(n_lanes)
+    outputs = np.empty(n_outputs)
+    # Chunks outermost: a chunk's inputs are loaded once for every network and
+    # weight (the forward pass never writes the input rows).
+    for start in range(0, n_rows, n_lanes):
+        n_chunk = min(n_lanes, n_rows - start)
+        load_rows(x, start, n_chunk, n_inputs, values)
+        for g in range(n_net):
+            base = node_offset[g]
+            n_nodes = node_offset[g + 1] - base
+            first_out = n_nodes - n_outputs
+            for w in range(n_w):
+                lane_weight[:] = weights[w]
+                forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_chunk, values)
+                for lane in range(n_chunk):
+                    for o in range(n_outputs):
+                        outputs[o] = values[first_out + o, lane]
+                    row_loss, best = softmax_row_loss(outputs, y[start + lane])
+                    if math.isfinite(row_loss):
+                        total_loss[g, w] += row_loss
+                        if best == y[start + lane]:
+                            n_correct[g, w] += 1
+                    else:
+                        total_loss[g, w] += NONFINITE_LOSS
+    return total_loss / n_rows, n_correct / n_rows
 
 
 def softmax(outputs: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Speed measurements (run as scripts) and the baseline kernels they compare against."""
