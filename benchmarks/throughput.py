@@ -328,8 +328,6 @@ def python_overhead(pop_size: int, generations: int = 5) -> tuple[float, float]:
 
 
 _COMPILE_PROBE = """
-import time, numpy as np
-t0 = time.perf_counter()
 from wann.evaluate import Evaluator
 from wann.tasks import get_task
 ev = Evaluator(get_task("wann/CartPoleSwingUp-v1"), [1.0])

@@ -338,6 +338,20 @@ def load_rows(inputs, start, n_rows, n_inputs, values):
 
 
 @njit(cache=True)
+def forward_block(node_offset, act, indptr, src, conn_weight, shared_only, n_inputs, g, weight, lane_weight, n_rows, values):
+    """Network ``g`` of a batch at shared ``weight`` on the ``n_rows`` rows loaded by :func:`load_rows`.
+
+    Returns the network's node count; its outputs are the last ``n_outputs``
+    of ``values``' first ``n_nodes`` rows. ``lane_weight`` is scratch.
+    """
+    base = node_offset[g]
+    n_nodes = node_offset[g + 1] - base
+    lane_weight[:n_rows] = weight
+    forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_rows, values)
+    return n_nodes
+
+
+@njit(cache=True)
 def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, inputs, weights):
     """Outputs of every network for every input row and shared weight (compiled).
 
@@ -350,19 +364,18 @@ def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_output
     n_lanes = max(1, min(n_samples, ROW_LANES))
     values = np.empty((max_nodes(node_offset), n_lanes))
     lane_weight = np.empty(n_lanes)
-    for g in range(n_net):
-        base = node_offset[g]
-        n_nodes = node_offset[g + 1] - base
-        for w in range(len(weights)):
-            lane_weight[:] = weights[w]
-            for start in range(0, n_samples, n_lanes):
-                n_rows = min(n_lanes, n_samples - start)
-                load_rows(inputs, start, n_rows, n_inputs, values)
-                forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_rows, values)
+    # Blocks of rows outermost: a block's inputs are loaded once for every
+    # network and weight (the forward pass never writes the input rows).
+    for start in range(0, n_samples, n_lanes):
+        n_rows = min(n_lanes, n_samples - start)
+        load_rows(inputs, start, n_rows, n_inputs, values)
+        for g in range(n_net):
+            for w in range(len(weights)):
+                n_nodes = forward_block(node_offset, act, indptr, src, conn_weight, shared_only, n_inputs,
+                                        g, weights[w], lane_weight, n_rows, values)
                 for o in range(n_outputs):
-                    row = values[n_nodes - n_outputs + o]
                     for lane in range(n_rows):
-                        out[g, w, start + lane, o] = row[lane]
+                        out[g, w, start + lane, o] = values[n_nodes - n_outputs + o, lane]
     return out
 
 

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 from numba import njit
 
-from wann.network import ROW_LANES, Network, forward, forward_lanes, load_rows, max_nodes
+from wann.network import ROW_LANES, Network, forward, forward_block, load_rows, max_nodes
 
 # Per-row loss charged when a network's outputs overflow or turn NaN.
 NONFINITE_LOSS = 1.0e6
@@ -74,12 +74,10 @@ def classify_shard(node_offset, act, indptr, src, conn_weight, n_inputs, n_outpu
         n_chunk = min(n_lanes, n_rows - start)
         load_rows(x, start, n_chunk, n_inputs, values)
         for g in range(n_net):
-            base = node_offset[g]
-            n_nodes = node_offset[g + 1] - base
-            first_out = n_nodes - n_outputs
             for w in range(n_w):
-                lane_weight[:] = weights[w]
-                forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_chunk, values)
+                n_nodes = forward_block(node_offset, act, indptr, src, conn_weight, shared_only, n_inputs,
+                                        g, weights[w], lane_weight, n_chunk, values)
+                first_out = n_nodes - n_outputs
                 for lane in range(n_chunk):
                     for o in range(n_outputs):
                         outputs[o] = values[first_out + o, lane]
