@@ -215,16 +215,40 @@ def test_tune_shared_picks_the_best_weight_tried(hand_champion):
     assert -2.0 <= res.weight <= 2.0
 
 
-def test_tuning_improves_a_weak_champion():
-    # a linear policy of all five inputs and the bias, at one shared weight: weak on swing-up
+def _weak_champion() -> Champion:
+    """A linear policy of all five inputs and the bias, at one shared weight: weak on swing-up."""
     genome = initial_genome(5, 1, 1, 1.0, np.random.default_rng(0))
     net = compile_genome(genome)
-    champion = Champion(genome, HARD, [1.0], [0.0], 0.0, 1, net.n_connections, 0, 0)
+    return Champion(genome, HARD, [1.0], [0.0], 0.0, 1, net.n_connections, 0, 0)
+
+
+@pytest.mark.parametrize("method,settings", [("es", {"lr": 0.05}), ("cma", {"sigma": 0.5})])
+def test_tuning_improves_a_weak_champion(method, settings):
+    champion = _weak_champion()
+    net = compile_genome(champion.genome)
     res = tune_individual(champion, iterations=20, popsize=16, episodes=4, seed=0, validation_episodes=20,
-                          lr=0.05)
+                          method=method, **settings)
+    assert res.method == method
     assert set(res.conn_weights) == set(net.conn_innov.tolist())
     assert res.final.mean > res.start.mean + 5.0
     assert len(res.history) == 20
+
+
+@pytest.mark.parametrize("method", ["es", "cma"])
+def test_tuning_is_deterministic_for_any_worker_count(method):
+    champion = _weak_champion()
+    runs = [tune_individual(champion, start_weight=0.5, iterations=4, popsize=8, episodes=3, seed=3,
+                            validation_episodes=4, workers=workers, method=method) for workers in (1, 2, 1)]
+    for other in runs[1:]:
+        assert other.conn_weights == runs[0].conn_weights
+        assert other.final == runs[0].final
+    np.random.seed(123)  # numpy's global state plays no part
+    again = tune_individual(champion, start_weight=0.5, iterations=4, popsize=8, episodes=3, seed=3,
+                            validation_episodes=4, method=method)
+    assert again.conn_weights == runs[0].conn_weights
+    other_seed = tune_individual(champion, start_weight=0.5, iterations=4, popsize=8, episodes=3, seed=4,
+                                 validation_episodes=4, method=method)
+    assert other_seed.conn_weights != runs[0].conn_weights
 
 
 def test_tune_cli_writes_a_new_file(hand_champion, tmp_path):
@@ -428,3 +452,18 @@ def test_plot_bad_run_folder(tmp_path, smoke_run):
     _assert_one_line_error(proc, run / "champion.json", "not valid JSON")
     proc = run_module("wann.plot", tmp_path / "nowhere")
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) == 1
+
+
+def test_cma_is_optional(monkeypatch):
+    import sys as _sys
+
+    from wann.cmaes import CmaStrategy
+    from wann.tune import resolve_method
+
+    assert resolve_method("auto") == "cma"  # the test extra installs pycma
+    monkeypatch.setitem(_sys.modules, "cma", None)  # as if pycma were not installed
+    assert resolve_method("auto") == "es"
+    with pytest.raises(ValueError, match=r'pip install -e "\.\[cma\]"'):
+        CmaStrategy(np.zeros(3), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="allowed: auto, cma, es"):
+        resolve_method("pepg")

@@ -33,6 +33,7 @@ SHARED_STREAM = 10  # episodes that pick the shared weight
 ES_NOISE_STREAM = 11  # ES perturbations
 ES_EPISODE_STREAM = 12  # fresh episodes of every ES iteration
 VALIDATION_STREAM = 13  # fresh episodes that report the result
+SELECTION_STREAM = 14  # fixed episodes that pick the best mean seen during the run
 
 
 
@@ -40,15 +41,18 @@ VALIDATION_STREAM = 13  # fresh episodes that report the result
 class TuneSettings:
     """Budget and step sizes of ``python -m wann.tune`` (the defaults are the README's)."""
 
-    iterations: int = param(200, "ES iterations", min=1)
-    popsize: int = param(64, "ES candidates per iteration (even: antithetic pairs)", min=2)
-    sigma: float = param(0.1, "standard deviation of the ES perturbations", min=0.0)
-    lr: float = param(0.03, "Adam step size of the ES", min=0.0)
+    method: str = param("auto", "optimizer: cma (pycma CMA-ES), es (numpy ES), auto = cma when installed")
+    iterations: int = param(600, "optimizer iterations", min=1)
+    popsize: int = param(64, "candidates per iteration (es: even, antithetic pairs)", min=2)
+    sigma: float = param(0.1, "initial step size (cma) or perturbation std (es)", min=0.0)
+    lr: float = param(0.03, "Adam step size of the es method", min=0.0)
     episodes: int = param(16, "episodes per ES candidate, fresh seeds every iteration", min=1)
     shared_episodes: int = param(32, "episodes per weight when searching the best shared weight", min=1)
     grid_points: int = param(81, "weights in the grid over [-2, 2] before refining", min=2)
     refine_points: int = param(21, "weights in the finer grid around the best grid weight", min=1)
     validation_episodes: int = param(100, "fresh episodes that report the result", min=1)
+    select_every: int = param(25, "iterations between scorings of the optimizer's mean on the selection episodes", min=1)
+    select_episodes: int = param(64, "fixed episodes that score the mean; the best-scoring mean is the result", min=1)
 
 
 DEFAULTS = TuneSettings()
@@ -120,6 +124,31 @@ class IndividualTuneResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # one metrics dict per iteration
     steps: int = 0
     seconds: float = 0.0
+    method: str = "es"  # the optimizer that ran (cma or es)
+    selection_mean: float = float("nan")  # the result's mean on the selection episodes
+
+
+def resolve_method(method: str) -> str:
+    """``auto`` -> ``cma`` when pycma is installed, else ``es``; other names are checked."""
+    from wann.cmaes import cma_available
+
+    if method == "auto":
+        return "cma" if cma_available() else "es"
+    if method not in METHODS:
+        raise ValueError(f"method: {method!r}: allowed: auto, {', '.join(METHODS)}")
+    return method
+
+
+METHODS = ("cma", "es")
+
+
+def make_optimizer(method: str, x0: np.ndarray, rng: np.random.Generator, popsize: int, sigma: float, lr: float):
+    """The ask/tell optimizer for ``method`` (``cma`` or ``es``), started at ``x0``."""
+    if resolve_method(method) == "cma":
+        from wann.cmaes import CmaStrategy
+
+        return CmaStrategy(x0, rng, popsize=popsize, sigma=sigma)
+    return EvolutionStrategy(x0, rng, popsize=popsize, sigma=sigma, lr=lr)
 
 
 def tune_individual(
@@ -134,14 +163,20 @@ def tune_individual(
     workers: int = 1,
     validation_episodes: int = DEFAULTS.validation_episodes,
     say: Callable[[str], None] | None = None,
+    method: str = DEFAULTS.method,
+    select_every: int = DEFAULTS.select_every,
+    select_episodes: int = DEFAULTS.select_episodes,
 ) -> IndividualTuneResult:
-    """Train one weight per live connection with :class:`wann.es.EvolutionStrategy`.
+    """Train one weight per live connection with CMA-ES (:mod:`wann.cmaes`) or the numpy ES (:mod:`wann.es`).
 
     Starts every connection at ``start_weight`` (default: the champion's
     ``tuned_shared_weight`` if it has one, else :func:`tune_shared`). Each
     iteration draws ``episodes`` fresh seeds shared by the whole population.
-    The result is the ES mean after the last iteration, reported next to the
-    starting point on ``validation_episodes`` seeds used nowhere else.
+    Every ``select_every`` iterations (and after the last) the optimizer's
+    mean is scored on ``select_episodes`` fixed selection seeds; the result is
+    the best-scoring mean (a noisy optimizer's last mean may sit on a dip),
+    reported next to the starting point on ``validation_episodes`` seeds used
+    nowhere else.
     """
     say = say or (lambda _msg: None)
     task = get_task(champion.task)
@@ -159,12 +194,16 @@ def tune_individual(
                 found = tune_shared(network, task, seed=seed, runner=runner)
                 start_weight = found.weight
                 say(f"best shared weight {start_weight:+.3f} (mean {found.mean:.2f} over {found.episodes} episodes)")
-        es = EvolutionStrategy(np.full(network.n_connections, float(start_weight)),
-                               make_rng(seed, ES_NOISE_STREAM), popsize=popsize, sigma=sigma, lr=lr)
+        method = resolve_method(method)
+        es = make_optimizer(method, np.full(network.n_connections, float(start_weight)),
+                            make_rng(seed, ES_NOISE_STREAM), popsize, sigma, lr)
         episode_rng = make_rng(seed, ES_EPISODE_STREAM)
+        selection = draw_seeds(make_rng(seed, SELECTION_STREAM), select_episodes)
+        best_weights, best_score = np.array(es.mean), float(runner.grid([network], [float(start_weight)], selection)[0, 0].mean())
         history = []
-        say(f"tuning {network.n_connections} connection weights: {iterations} iterations, popsize {popsize}, "
-            f"sigma {sigma}, lr {lr}, {episodes} episodes per candidate")
+        say(f"tuning {network.n_connections} connection weights with {method}: {iterations} iterations, "
+            f"popsize {popsize}, sigma {sigma}{f', lr {lr}' if method == 'es' else ''}, "
+            f"{episodes} episodes per candidate")
         for it in range(iterations):
             seeds = draw_seeds(episode_rng, episodes)
             candidates = es.ask()
@@ -175,18 +214,24 @@ def tune_individual(
             it_seconds = time.perf_counter() - t_it
             metrics = es.tell(rewards[:-1])
             metrics["center"] = float(rewards[-1])
-            history.append(metrics)
             rate = (runner.steps - steps_before) / max(it_seconds, 1e-9)
+            picked = ""
+            if (it + 1) % select_every == 0 or it + 1 == iterations:
+                metrics["selection"] = float(runner.grid([with_conn_weights(network, es.mean)], [1.0], selection)[0, 0].mean())
+                if metrics["selection"] > best_score:
+                    best_weights, best_score = np.array(es.mean), metrics["selection"]
+                picked = f" | selection {metrics['selection']:8.2f} (best {best_score:.2f})"
+            history.append(metrics)
             say(f"iter {it + 1:4d}/{iterations} | mean weights {metrics['center']:8.2f} | "
                 f"pop mean {metrics['fitness_mean']:8.2f} max {metrics['fitness_max']:8.2f} | "
-                f"step {metrics['step_norm']:.4f} | {rate / 1e6:5.2f}M steps/s | {time.perf_counter() - t0:6.1f}s")
+                f"step {metrics['step_norm']:.4f} | {rate / 1e6:5.2f}M steps/s | {time.perf_counter() - t0:6.1f}s{picked}")
         valid = evaluation_seeds(seed, validation_episodes, VALIDATION_STREAM)
         start_r = runner.grid([network], [float(start_weight)], valid)[0, 0]
-        final_r = runner.grid([with_conn_weights(network, es.mean)], [1.0], valid)[0, 0]
+        final_r = runner.grid([with_conn_weights(network, best_weights)], [1.0], valid)[0, 0]
         steps = runner.steps
-    conn = {int(i): float(w) for i, w in zip(network.conn_innov.tolist(), es.mean.tolist())}
+    conn = {int(i): float(w) for i, w in zip(network.conn_innov.tolist(), best_weights.tolist())}
     return IndividualTuneResult(conn, float(start_weight), Stats.of(start_r), Stats.of(final_r),
-                                history, steps, time.perf_counter() - t0)
+                                history, steps, time.perf_counter() - t0, method, best_score)
 
 
 def tuned_champion(champion: Champion, extra: dict[str, Any], conn_weights: dict[int, float] | None = None) -> Champion:
@@ -217,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("shared", "individual"), default="individual",
                         help="shared: best single weight; individual: one weight per connection (default)")
     parser.add_argument("-o", "--out", help="output champion file (default: <name>.tuned.json next to the input)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of episodes and ES noise (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of episodes and optimizer noise (default 0)")
+    parser.add_argument("--method", choices=("auto",) + METHODS, default=d.method, help=_doc("method"))
     for name, kind in (("iterations", int), ("popsize", int), ("sigma", float), ("lr", float)):
         parser.add_argument(f"--{name}", type=kind, default=getattr(d, name), help=_doc(name))
     parser.add_argument("--episodes", type=int, help=f"individual mode: {_doc('episodes')}; "
@@ -227,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--grid-points", type=int, default=d.grid_points, help=_doc("grid_points"))
     parser.add_argument("--validation-episodes", type=int, default=d.validation_episodes,
                         help=_doc("validation_episodes"))
+    parser.add_argument("--select-every", type=int, default=d.select_every, help=_doc("select_every"))
+    parser.add_argument("--select-episodes", type=int, default=d.select_episodes, help=_doc("select_episodes"))
     parser.add_argument("--workers", type=int, default=1, help="worker processes, 0 = all cores (default 1; results do not depend on it)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     return parser
@@ -243,10 +291,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from wann.cli_common import ToolError, check_positive, check_workers, output_path_for, read_champion
 
-    for name in ("iterations", "popsize", "sigma", "lr", "grid_points", "validation_episodes"):
+    for name in ("iterations", "popsize", "sigma", "lr", "grid_points", "validation_episodes", "select_every",
+                 "select_episodes"):
         check_positive("--" + name.replace("_", "-"), getattr(args, name))
-    if args.popsize % 2:
-        raise ToolError(f"--popsize: {args.popsize}: must be even (antithetic pairs)")
+    method = resolve_method(args.method) if args.mode == "individual" else None
+    if method == "es" and args.popsize % 2:
+        raise ToolError(f"--popsize: {args.popsize}: must be even with --method es (antithetic pairs)")
     if args.episodes is not None:
         check_positive("--episodes", args.episodes)
     check_workers(args.workers)
@@ -278,19 +328,22 @@ def _run(args: argparse.Namespace) -> int:
     res = tune_individual(
         champion, start_weight=args.start_weight, iterations=args.iterations, popsize=args.popsize,
         sigma=args.sigma, lr=args.lr, episodes=episodes, seed=args.seed, workers=args.workers,
-        validation_episodes=args.validation_episodes, say=say,
+        validation_episodes=args.validation_episodes, say=say, method=method,
+        select_every=args.select_every, select_episodes=args.select_episodes,
     )
     result = tuned_champion(champion, {
         "tuned_shared_weight": res.start_weight,
         "tuned_weights": {
             "mean": res.final.mean, "std": res.final.std, "episodes": res.final.episodes,
             "start_mean": res.start.mean, "start_std": res.start.std,
-            "iterations": args.iterations, "popsize": args.popsize, "sigma": args.sigma, "lr": args.lr,
+            "method": res.method, "select_every": args.select_every, "select_episodes": args.select_episodes,
+            "selection_mean": res.selection_mean, "iterations": args.iterations, "popsize": args.popsize, "sigma": args.sigma,
+            **({"lr": args.lr} if res.method == "es" else {}),
             "episodes_per_candidate": episodes, "seed": args.seed, "source": str(args.champion),
         },
     }, conn_weights=res.conn_weights)
     save_champion(result, out)
-    print(f"tuned {len(res.conn_weights)} weights in {res.seconds:.1f}s ({res.steps:,} env steps): "
+    print(f"tuned {len(res.conn_weights)} weights with {res.method} in {res.seconds:.1f}s ({res.steps:,} env steps): "
           f"{res.final.mean:.2f} +- {res.final.std:.2f} over {res.final.episodes} fresh episodes "
           f"(start, shared weight {res.start_weight:+.3f}: {res.start.mean:.2f} +- {res.start.std:.2f}) -> {out}")
     return 0
