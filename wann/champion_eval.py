@@ -28,11 +28,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from wann.champion import Champion
+from wann.champion import Champion, champion_task
 from wann.config import STANDARD_WEIGHTS
-from wann.evaluate import run_rollouts
+from wann.evaluate import run_rollouts, task_spec_of
 from wann.network import Network, NetworkBatch, compile_genome, stack_networks
-from wann.tasks import Task, get_task
+from wann.tasks import Task, resolve_task
 
 # Seed streams derived from --seed (see cli_common.make_rng).
 EVAL_STREAM = 0  # evaluation episodes, shared by every row and weight
@@ -58,10 +58,10 @@ def _init_tool_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_jobs(payload: tuple[str, int, list[tuple[NetworkBatch, np.ndarray, np.ndarray]]]) -> tuple[list[np.ndarray], int]:
+def _run_jobs(payload: tuple[dict, int, list[tuple[NetworkBatch, np.ndarray, np.ndarray]]]) -> tuple[list[np.ndarray], int]:
     """Worker side: run each (batch, weights, seeds) triple with :func:`run_rollouts`."""
-    task_name, max_steps, triples = payload
-    task = get_task(task_name)
+    task_spec, max_steps, triples = payload
+    task = resolve_task(task_spec)
     out, steps = [], 0
     for batch, weights, seeds in triples:
         rewards, n = run_rollouts(task, batch, weights, seeds, max_steps)
@@ -88,7 +88,7 @@ class RolloutRunner:
     # -- pool --------------------------------------------------------------------
 
     def _map(self, jobs: list[list[tuple[NetworkBatch, np.ndarray, np.ndarray]]]) -> list[np.ndarray]:
-        payloads = [(self.task.name, self.max_steps, triples) for triples in jobs if triples]
+        payloads = [(task_spec_of(self.task), self.max_steps, triples) for triples in jobs if triples]
         if self.n_workers <= 1 or len(payloads) <= 1:
             results = [_run_jobs(p) for p in payloads]
         else:
@@ -254,7 +254,7 @@ def evaluate_weights(
     With ``tuned`` the champion's tuned connection weights are applied too
     (node input = shared weight * sum of tuned weight * source).
     """
-    task = get_task(champion.task)
+    task = champion_task(champion)
     conn = champion.conn_weights if tuned else None
     network = compile_genome(champion.genome, conn)
     seeds = evaluation_seeds(seed, episodes)
@@ -293,7 +293,7 @@ def four_conditions(
     from wann.tune import tune_shared
 
     say = say or (lambda _msg: None)
-    task = get_task(champion.task)
+    task = champion_task(champion)
     network = compile_genome(champion.genome)
     seeds = evaluation_seeds(seed, episodes)
     own = runner is None
@@ -427,7 +427,7 @@ def _run(args: argparse.Namespace) -> int:
     champion = read_champion(args.champion)
     if args.tuned and not champion.conn_weights:
         raise ToolError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
-    task = get_task(champion.task)
+    task = champion_task(champion)
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     t0 = time.perf_counter()
     header = (f"champion {args.champion}: {task.name}, {champion.connections} connections, "

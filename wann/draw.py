@@ -23,10 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from wann.activations import ACTIVATIONS
-from wann.champion import Champion
+from wann.champion import Champion, champion_task
 from wann.genome import NodeKind
 from wann.network import live_connections
-from wann.tasks import get_task
 
 # One fixed colour per activation id, so figures of different champions agree.
 ACT_COLORS = {
@@ -58,7 +57,7 @@ def champion_graph(champion: Champion, show_all: bool = False) -> nx.DiGraph:
     connections.
     """
     genome = champion.genome
-    task = get_task(champion.task)
+    task = champion_task(champion)
     live = live_connections(genome)
     g = nx.DiGraph(task=champion.task)
     ids = genome.node_id.tolist()

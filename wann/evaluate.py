@@ -17,14 +17,14 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from wann.network import Network, NetworkBatch, forward_into, stack_networks
-from wann.tasks import Task, get_task
+from wann.tasks import Task, resolve_task
 
 
 @dataclass(frozen=True)
 class WorkerSetup:
-    """What every worker needs once: the task and the shared weights."""
+    """What every worker needs once: the task (as its spec: plain data) and the shared weights."""
 
-    task_name: str
+    task_spec: dict
     max_steps: int
     weights: tuple[float, ...]
 
@@ -38,14 +38,29 @@ class EvalResult:
     seconds: float  # wall time of the evaluation
 
 
+def task_spec_of(task: Task) -> dict:
+    """The plain-data spec that rebuilds ``task`` in a worker (registered tasks: their name)."""
+    return dict(task.spec) if task.spec else {"name": task.name}
+
+
 # ---- worker side -------------------------------------------------------------
 
 _worker: dict = {}
+# Task objects this process evaluates, by spec: workers forked from it use them
+# as they are (a task built in Python need not be findable by name).
+_known_tasks: dict[str, Task] = {}
+
+
+def _spec_key(spec: dict) -> str:
+    import json
+
+    return json.dumps(spec, sort_keys=True, default=str)
 
 
 def init_worker(setup: WorkerSetup) -> None:
     """Store the task and weights in this process (run once per worker)."""
-    _worker["task"] = get_task(setup.task_name)
+    known = _known_tasks.get(_spec_key(setup.task_spec))
+    _worker["task"] = known if known is not None else resolve_task(setup.task_spec)
     _worker["max_steps"] = setup.max_steps
     _worker["weights"] = np.asarray(setup.weights, dtype=np.float64)
 
@@ -66,50 +81,66 @@ def evaluate_shard(shard: tuple[NetworkBatch, np.ndarray]) -> tuple[np.ndarray, 
 def run_rollouts(
     task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int
 ) -> tuple[np.ndarray, int]:
-    """Every network x weight x seed on ``task``: compiled when possible, else gymnasium."""
+    """Every network x weight x seed on ``task``: fused when the task has compiled physics, else gymnasium."""
     if task.shard_evaluator is not None:
         return task.shard_evaluator(task, batch, weights, seeds, max_steps)
-    if task.compiled_code is not None:
-        from wann.rollout import rollout_shard
+    if task.physics is not None:
+        from wann.rollout import fused_rollouts
 
-        init_states = np.stack([task.initial_state(int(s)) for s in seeds])
-        return rollout_shard(task.compiled_code, max_steps, init_states, *batch.arrays(), weights)
+        return fused_rollouts(task, batch, weights, seeds, max_steps)
     return gym_rollouts(task, batch, weights, seeds, max_steps)
 
 
-def gym_rollouts(
-    task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int
-) -> tuple[np.ndarray, int]:
-    """The gymnasium path: a Python env step plus one compiled forward pass per step."""
-    env = task.make_env()
-    try:
-        node_offset = batch.node_offset
-        rewards = np.zeros((len(batch), len(weights), len(seeds)))
-        values = np.empty(int(np.max(np.diff(node_offset))))
-        steps = 0
-        for g in range(len(batch)):
-            base = int(node_offset[g])
-            n_nodes = int(node_offset[g + 1]) - base
-            for wi, weight in enumerate(weights):
-                for r, seed in enumerate(seeds):
-                    obs, _ = env.reset(seed=int(seed))
-                    total = 0.0
-                    for _ in range(max_steps):
-                        forward_into(
-                            batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only,
-                            base, n_nodes, batch.n_inputs,
-                            np.asarray(obs, dtype=np.float64), float(weight), values,
-                        )
-                        action = task.action_from_outputs(values[n_nodes - batch.n_outputs : n_nodes])
-                        obs, reward, terminated, truncated, _ = env.step(action)
-                        total += float(reward)
-                        steps += 1
-                        if terminated or truncated:
-                            break
-                    rewards[g, wi, r] = total
-        return rewards, steps
-    finally:
+def worker_env(task: Task):
+    """This process's env of ``task``: made once, reused for every episode (reset with the episode's seed)."""
+    envs = _worker.setdefault("envs", {})
+    key = id(task)
+    if key not in envs:
+        envs[key] = (task, task.make_env())  # keep the task alive so its id stays unique
+    return envs[key][1]
+
+
+def close_worker_envs() -> None:
+    """Close the envs :func:`worker_env` made in this process."""
+    for _task, env in _worker.pop("envs", {}).values():
         env.close()
+
+
+def gym_rollouts(
+    task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int, env=None
+) -> tuple[np.ndarray, int]:
+    """The gymnasium path: a Python env step plus one compiled forward pass per step.
+
+    Runs in the worker processes like the fused path; each worker keeps one
+    env per task and resets it with each episode's seed, so a reward depends
+    only on (network, weight, seed).
+    """
+    env = env if env is not None else worker_env(task)
+    node_offset = batch.node_offset
+    rewards = np.zeros((len(batch), len(weights), len(seeds)))
+    values = np.empty(int(np.max(np.diff(node_offset))))
+    steps = 0
+    for g in range(len(batch)):
+        base = int(node_offset[g])
+        n_nodes = int(node_offset[g + 1]) - base
+        for wi, weight in enumerate(weights):
+            for r, seed in enumerate(seeds):
+                obs, _ = env.reset(seed=int(seed))
+                total = 0.0
+                for _ in range(max_steps):
+                    forward_into(
+                        batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only,
+                        base, n_nodes, batch.n_inputs,
+                        task.inputs_from_observation(obs), float(weight), values,
+                    )
+                    action = task.action_from_outputs(values[n_nodes - batch.n_outputs : n_nodes])
+                    obs, reward, terminated, truncated, _ = env.step(action)
+                    total += float(reward)
+                    steps += 1
+                    if terminated or truncated:
+                        break
+                rewards[g, wi, r] = total
+    return rewards, steps
 
 
 # ---- backends ------------------------------------------------------------------
@@ -202,7 +233,8 @@ class Evaluator:
         self.max_steps = int(max_steps or task.max_steps)
         self.backend = backend or SerialBackend()
         self.shards_per_worker = shards_per_worker
-        self._local = WorkerSetup(task.name, self.max_steps, tuple(self.weights.tolist()))
+        self._local = WorkerSetup(task_spec_of(task), self.max_steps, tuple(self.weights.tolist()))
+        _known_tasks[_spec_key(self._local.task_spec)] = task
         self._started = False
 
     def start(self) -> float:
@@ -213,11 +245,12 @@ class Evaluator:
         """
         t0 = time.perf_counter()
         init_worker(self._local)
+        from wann.activations import activation_id
         from wann.genome import initial_genome
         from wann.network import compile_genome
 
         probe = compile_genome(
-            initial_genome(self.task.n_inputs, self.task.n_outputs, self.task.output_activation,
+            initial_genome(self.task.n_inputs, self.task.n_outputs, activation_id(self.task.output_activation),
                            1.0, np.random.default_rng(0))
         )
         run_rollouts(self.task, stack_networks([probe]), self.weights[:1], np.array([0]), 1)
@@ -267,6 +300,7 @@ class Evaluator:
     def close(self) -> None:
         """Stop the backend's workers."""
         self.backend.close()
+        close_worker_envs()
         self._started = False
 
     def __enter__(self) -> "Evaluator":

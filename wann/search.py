@@ -16,14 +16,14 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from wann.activations import activation_id
-from wann.champion import Champion
+from wann.champion import Champion, public_spec
 from wann.config import Config
 from wann.evaluate import Evaluator, fitness_from_rewards
 from wann.genome import Genome, InnovationTracker, initial_genome, initial_tracker
 from wann.mutation import MutationRates, mutate
 from wann.network import Network, compile_from_parent, compile_genome
 from wann.ranking import nsga_order
-from wann.tasks import Task, get_task
+from wann.tasks import Task, resolve_task
 
 # Seed streams of a run: rollouts of a generation, and champion confirmation.
 POPULATION_SEEDS = 1
@@ -37,11 +37,11 @@ class WannSearch:
 
     def __init__(self, config: Config, task: Task | None = None) -> None:
         self.config = config
-        self.task = task or get_task(config.task.name)
+        self.task = task or resolve_task(config.task.spec())
         self.output_activation = (
             activation_id(config.task.output_activation)
             if config.task.output_activation
-            else self.task.output_activation
+            else activation_id(self.task.output_activation)
         )
         s = config.search
         self.rates = MutationRates(
@@ -169,6 +169,7 @@ class WannSearch:
         self.champion = Champion(
             genome=genome.copy(),
             task=self.task.name,
+            task_spec=public_spec(self.task.spec),
             shared_weights=[float(w) for w in evaluator.weights],
             reward_per_weight=[float(r) for r in per_weight],
             confirmed_mean=confirmed,

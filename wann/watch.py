@@ -18,9 +18,9 @@ from typing import Callable, Iterator
 import numpy as np
 from matplotlib.figure import Figure
 
-from wann.champion import Champion
+from wann.champion import Champion, champion_task
 from wann.network import compile_genome, forward_into, stack_networks
-from wann.tasks import Task, get_task
+from wann.tasks import Task
 
 FORMATS = (".gif", ".mp4")
 
@@ -131,7 +131,7 @@ def watch(
     if kind == ".mp4" and not FFMpegWriter.isAvailable():
         raise ValueError(f"{out}: no MP4 writer here (ffmpeg not found); write a .gif instead")
     say = say or (lambda _m: None)
-    task = get_task(champion.task)
+    task = champion_task(champion)
     env = make_render_env(task)
     render_fps = float(env.metadata.get("render_fps") or 50)
     frames = rollout_frames(champion, task, weight, seed, every, tuned, max_steps, env)
