@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from wann.champion import Champion, champion_task, save_champion
-from wann.champion_eval import RolloutRunner, Stats, evaluation_seeds, with_conn_weights
+from wann.runner import RolloutRunner, Stats, evaluation_seeds, with_conn_weights
 from wann.cli_common import draw_seeds, make_rng
 from wann.config import param
 from wann.es import EvolutionStrategy

@@ -73,7 +73,7 @@ def rollout_frames(
         done = False
         while not done and step < limit:
             forward_into(batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only, 0,
-                         network.n_nodes, batch.n_inputs, np.asarray(obs, dtype=np.float64), float(weight), values)
+                         network.n_nodes, batch.n_inputs, task.inputs_from_observation(obs), float(weight), values)
             action = task.action_from_outputs(values[network.n_nodes - batch.n_outputs:network.n_nodes])
             obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scale", type=float, default=1.0, help="frame size factor, e.g. 0.5 for small files")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps (default: the task's episode length)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    from wann.cli_common import add_task_module_option
+
+    add_task_module_option(parser)
     return parser
 
 
@@ -203,6 +206,9 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else output_path_for(args.champion, ".gif")
     if out.suffix.lower() not in FORMATS:
         raise ToolError(f"{out}: unknown animation type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
+    from wann.cli_common import import_task_modules
+
+    import_task_modules(args.task_modules)
     champion = read_champion(args.champion)
     if args.tuned and not champion.conn_weights:
         raise ToolError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
