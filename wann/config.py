@@ -37,6 +37,7 @@ class TaskConfig:
     output_activation: str = param("", "activation of output nodes; empty keeps the task's (linear, as the reference)", choices=("",) + ALL_ACTIVATIONS)
     input_labels: list[str] = param([], "names of the inputs (default: indices)", allow_empty=True)
     output_labels: list[str] = param([], "names of the outputs (default: indices)", allow_empty=True)
+    path: str = param("", "fused or gymnasium; empty: fused when the task has a compiled path and no kwargs/wrappers", choices=("", "fused", "gymnasium"))
     module: str = param("", "Python module imported first, which registers a user task (see Bring your own task)")
 
     def spec(self) -> dict[str, Any]:
@@ -44,7 +45,7 @@ class TaskConfig:
         return {
             "name": self.name, "kwargs": dict(self.kwargs), "wrappers": [dict(w) for w in self.wrappers],
             "action": self.action, "max_steps": self.max_steps, "input_labels": list(self.input_labels),
-            "output_labels": list(self.output_labels), "module": self.module,
+            "output_labels": list(self.output_labels), "module": self.module, "path": self.path,
         }
 
 

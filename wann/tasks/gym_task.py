@@ -9,6 +9,7 @@ that would make it usable.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 from typing import Any
@@ -16,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from wann.tasks.base import ActionRule, Task
-from wann.tasks.registry import closest_task
 
 FLATTEN_HINT = "add {name: FlattenObservation} to task.wrappers"
 
@@ -152,3 +152,9 @@ def action_rule(space, kind: str, name: str) -> ActionRule:
         return ActionRule(kind, int(space.shape[0]), tuple(low.tolist()), tuple(high.tolist()))
     raise ValueError(f"task {name!r}: action space {space} cannot be mapped to outputs; "
                      "wrap the env so its actions are Discrete(n) or a 1-D Box")
+
+
+def closest_task(name: str, candidates: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known task id, or an empty string."""
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

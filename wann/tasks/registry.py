@@ -12,7 +12,6 @@ champion or checkpoint file.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
 import json
 import os
@@ -22,6 +21,7 @@ from typing import Any
 from wann.tasks.base import ActionRule, Task
 
 ENV_MODULES = "WANN_TASK_MODULES"
+PATHS = ("", "fused", "gymnasium")  # '' = fused when the task has compiled physics and no kwargs/wrappers
 
 _TASKS: dict[str, Task] = {}
 _BUILTINS_LOADED = False
@@ -39,7 +39,7 @@ def _load_builtins() -> None:
     if _BUILTINS_LOADED:
         return
     _BUILTINS_LOADED = True
-    from wann.tasks import builtin
+    import wann.tasks.builtin as builtin
 
     for info in sorted(pkgutil.iter_modules(builtin.__path__), key=lambda m: m.name):
         importlib.import_module(f"{builtin.__name__}.{info.name}")
@@ -92,9 +92,17 @@ def resolve_task(spec: dict[str, Any] | str) -> Task:
     import_task_module(spec["module"])
     name = spec["name"]
     base = _TASKS.get(name)
-    if base is not None and not spec["kwargs"] and not spec["wrappers"]:
+    plain = not spec["kwargs"] and not spec["wrappers"] and spec["path"] != "gymnasium"
+    if base is not None and base.physics is not None and base.action.discrete and spec["action"] \
+            and spec["action"] != base.action.kind:
+        plain = False  # another discrete rule changes the number of outputs: gymnasium's spaces decide
+    if base is not None and plain:
         task = _customised(base, spec)
+        if spec["path"] == "fused" and task.physics is None:
+            raise ValueError(f"task.path: 'fused': task {name!r} has no compiled path")
     else:
+        if spec["path"] == "fused":
+            raise ValueError(f"task.path: 'fused': task {name!r} has no compiled path with these kwargs/wrappers")
         from wann.tasks.gym_task import gym_task
 
         if base is not None and base.env_factory is None:
@@ -116,7 +124,10 @@ def _normalised(spec: dict[str, Any]) -> dict[str, Any]:
         "output_labels": [str(v) for v in (spec.get("output_labels") or [])],
         "module": str(spec.get("module") or ""),
         "max_steps": int(spec.get("max_steps") or 0),
+        "path": str(spec.get("path") or ""),
     }
+    if out["path"] not in PATHS:
+        raise ValueError(f"task.path: {out['path']!r}: allowed: {', '.join(repr(p) for p in PATHS)}")
     return out
 
 
@@ -146,9 +157,3 @@ def _other_rule(task: Task, kind: str) -> ActionRule:
     if kind not in ("clip", "tanh"):
         raise ValueError(f"task.action: {kind!r}: task {task.name} has continuous actions; allowed: clip, tanh")
     return ActionRule(kind, rule.size, rule.low, rule.high)
-
-
-def closest_task(name: str, candidates: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest known task id, or an empty string."""
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
