@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks.` importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.per_episode import TASK_CODES, classify_shard_per_row, rollout_shard_per_episode  # noqa: E402
-from wann.activations import ACTIVATIONS  # noqa: E402
+from wann.activations import ACTIVATIONS, activation_id  # noqa: E402
 from wann.config import STANDARD_WEIGHTS, load_config  # noqa: E402
 from wann.evaluate import Evaluator, ProcessBackend, SerialBackend, gym_rollouts  # noqa: E402
 from wann.genome import Genome, initial_genome, initial_tracker  # noqa: E402
@@ -75,7 +75,7 @@ def initial_population(task_name: str, n: int, init_enable: float, seed: int) ->
     """Generation 0: ``n`` minimal genomes, each input->output link enabled with ``init_enable``."""
     task = get_task(task_name)
     rng = np.random.default_rng(seed)
-    return [compile_genome(initial_genome(task.n_inputs, task.n_outputs, task.output_activation, init_enable, rng))
+    return [compile_genome(initial_genome(task.n_inputs, task.n_outputs, activation_id(task.output_activation), init_enable, rng))
             for _ in range(n)]
 
 
@@ -87,7 +87,7 @@ def grow_population(task_name: str, n: int, grow: int, seed: int, init_enable: f
     acts = np.arange(1, 11, dtype=np.int8)
     nets = []
     for _ in range(n):
-        genome = initial_genome(task.n_inputs, task.n_outputs, task.output_activation, init_enable, rng)
+        genome = initial_genome(task.n_inputs, task.n_outputs, activation_id(task.output_activation), init_enable, rng)
         for _ in range(grow):
             tracker.new_generation()  # one mutation per generation, as in the search
             genome = mutate(genome, rng, tracker, MutationRates(), acts)
