@@ -37,7 +37,8 @@ def test_config_runs_and_tools_work_on_its_champion(tmp_path, name):
     champion_path = run / "champion.json"
     champion = json.loads(champion_path.read_text())
     assert champion["task"] == task
-    assert (champion["genome"]["n_inputs"], champion["genome"]["n_outputs"]) == (n_inputs, n_outputs)
+    kinds = [kind for _, kind, _ in champion["genome"]["nodes"]]
+    assert (kinds.count("input"), kinds.count("output")) == (n_inputs, n_outputs)
     if name == "lunar_lander_continuous":
         assert champion["task_spec"]["kwargs"] == {"continuous": True}
 

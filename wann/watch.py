@@ -11,6 +11,7 @@ installed). No display is needed.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -87,6 +88,10 @@ def rollout_frames(
 
 def make_render_env(task: Task):
     """The task's gymnasium env in ``rgb_array`` mode; ValueError if it cannot be made."""
+    # Envs that draw with pygame (classic control, Box2D) need no display for
+    # rgb_array frames; keep SDL from looking for one and pygame from greeting.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     try:
         return task.make_env(render_mode="rgb_array")
     except Exception as exc:  # gymnasium raises several kinds for unknown ids or modes
