@@ -17,6 +17,7 @@ from gymnasium.utils import seeding
 from numba import njit
 
 from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
 ENV_ID = "Acrobot-v1"
@@ -44,7 +45,11 @@ def acrobot_initial_state(seed: int) -> np.ndarray:
 
 @njit(cache=True, inline="always")
 def _dsdt(theta1, theta2, dtheta1, dtheta2, a):
-    """gymnasium's ``AcrobotEnv._dsdt`` ("book"), same operations in the same order."""
+    """gymnasium's ``AcrobotEnv._dsdt`` ("book"), same operations in the same order.
+
+    Squares of NumPy scalars go through :func:`~wann.tasks.libm.libm_pow`, as
+    NumPy computes them; squares of Python constants are exact either way.
+    """
     m1 = LINK_MASS_1
     m2 = LINK_MASS_2
     l1 = LINK_LENGTH_1
@@ -57,14 +62,14 @@ def _dsdt(theta1, theta2, dtheta1, dtheta2, a):
     d2 = m2 * (lc2**2 + l1 * lc2 * math.cos(theta2)) + I2
     phi2 = m2 * lc2 * g * math.cos(theta1 + theta2 - math.pi / 2.0)
     phi1 = (
-        -m2 * l1 * lc2 * dtheta2**2 * math.sin(theta2)
+        -m2 * l1 * lc2 * libm_pow(dtheta2, 2.0) * math.sin(theta2)
         - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * math.sin(theta2)
         + (m1 * lc1 + m2 * l1) * g * math.cos(theta1 - math.pi / 2)
         + phi2
     )
     ddtheta2 = (
-        a + d2 / d1 * phi1 - m2 * l1 * lc2 * dtheta1**2 * math.sin(theta2) - phi2
-    ) / (m2 * lc2**2 + I2 - d2**2 / d1)
+        a + d2 / d1 * phi1 - m2 * l1 * lc2 * libm_pow(dtheta1, 2.0) * math.sin(theta2) - phi2
+    ) / (m2 * lc2**2 + I2 - libm_pow(d2, 2.0) / d1)
     ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
     return dtheta1, dtheta2, ddtheta1, ddtheta2
 

@@ -18,6 +18,7 @@ from gymnasium.utils import seeding
 from numba import njit
 
 from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
 ENV_ID = "MountainCarContinuous-v0"
@@ -76,7 +77,7 @@ def mcc_step(states, lane, actions):
         velocity = 0.0
     terminated = position >= (_f32(GOAL_POSITION) if single else GOAL_POSITION) and velocity >= 0.0
     reward = 100.0 if terminated else 0.0
-    reward -= math.pow(action, 2) * 0.1
+    reward -= libm_pow(action, 2.0) * 0.1  # gymnasium's math.pow, not x * x
     states[0, lane] = _f32(position)
     states[1, lane] = _f32(velocity)
     states[2, lane] = 1.0

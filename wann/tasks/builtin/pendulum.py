@@ -9,7 +9,6 @@ terminates; gymnasium's TimeLimit truncates it at 200 steps.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -17,6 +16,7 @@ from gymnasium.utils import seeding
 from numba import njit
 
 from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
 ENV_ID = "Pendulum-v1"
@@ -52,7 +52,7 @@ def pendulum_step(states, lane, actions):
     thdot = states[1, lane]
     u = min(max(actions[0, lane], -MAX_TORQUE), MAX_TORQUE)
     th_n = _angle_normalize(th)
-    costs = th_n * th_n + 0.1 * (thdot * thdot) + 0.001 * (u * u)
+    costs = libm_pow(th_n, 2.0) + 0.1 * libm_pow(thdot, 2.0) + 0.001 * libm_pow(u, 2.0)  # gymnasium's ** 2
     newthdot = thdot + (3 * G / (2 * L) * math.sin(th) + 3.0 / (M * L * L) * u) * DT
     newthdot = min(max(newthdot, -MAX_SPEED), MAX_SPEED)
     states[0, lane] = th + newthdot * DT
