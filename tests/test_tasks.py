@@ -5,7 +5,6 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 from tests.helpers import ROOT, grow_genome, run_cli
 from wann.evaluator import Evaluator, ProcessBackend, gym_rollouts
 from wann.network import compile_genome, stack_networks
-from wann.tasks import ActionRule, Task, get_task, resolve_task
+from wann.tasks import ActionRule, get_task, resolve_task
 from wann.tasks.actions import action_function
 
 # ---- registry -------------------------------------------------------------------------

@@ -30,15 +30,13 @@ from wann.champion import Champion, champion_task
 from wann.config import STANDARD_WEIGHTS
 from wann.network import compile_genome
 from wann.runner import (  # noqa: F401  (re-exported: the tools' rollout runner lives in wann.runner)
-    EVAL_STREAM,
     RolloutRunner,
     Stats,
     evaluation_seeds,
     with_conn_weights,
 )
-from wann.tasks import Task
 
-# Seed streams derived from --seed (see cli_common.make_rng); EVAL_STREAM = 0 is wann.runner's.
+# Seed streams derived from --seed (see cli_common.make_rng); stream 0 (evaluation episodes) is wann.runner's EVAL_STREAM.
 RANDOM_INDIVIDUAL_STREAM = 1  # per-episode random connection weights
 RANDOM_SHARED_STREAM = 2  # per-episode random shared weight
 SELECT_STREAM = 3  # episodes used to pick the tuned shared weight

@@ -22,6 +22,11 @@ from wann.evaluator import (  # noqa: F401  (re-exported)
     task_spec_of,
 )
 
+__all__ = [
+    "Backend", "EvalResult", "Evaluator", "ProcessBackend", "SerialBackend", "WorkerSetup", "evaluate_shard",
+    "fitness_from_rewards", "gym_rollouts", "init_worker", "main", "make_backend", "run_rollouts", "task_spec_of",
+]
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m wann.evaluate CHAMPION`` (implemented in :mod:`wann.champion_eval`)."""

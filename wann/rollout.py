@@ -52,6 +52,10 @@ def _swap_lanes(a, b, states, lane_weight, lane_id, total, done):
     done[a], done[b] = done[b], done[a]
 
 
+# The template's task functions; fused_kernel binds the real ones for each task.
+_start = _observe = _step = _action = None
+
+
 def _rollout_template(state_rows, max_steps, init_states, node_offset, act, indptr, src, conn_weight,
                       n_inputs, n_outputs, shared_only, weights, act_low, act_high):
     """Total reward of every network x weight x initial state (compiled, lockstep).

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import signal
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 

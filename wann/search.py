@@ -17,6 +17,8 @@ from wann.cli_common import add_task_module_option, import_task_modules
 from wann.config import ConfigError, config_from_dict, load_config
 from wann.searcher import CONFIRM_SEEDS, POPULATION_SEEDS, WannSearch  # noqa: F401  (re-exported)
 
+__all__ = ["CONFIRM_SEEDS", "POPULATION_SEEDS", "WannSearch", "build_parser", "main"]
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m wann.search``."""
