@@ -237,3 +237,19 @@ def test_engine_has_no_task_switch():
     for module in ("rollout.py", "evaluator.py", "searcher.py"):
         source = (ROOT / "wann" / module).read_text()
         assert not [n for n in names if n in source], module
+
+
+def test_envs_whose_reset_keeps_history_get_a_fresh_env_per_episode():
+    """BipedalWalker keeps its Box2D world across resets: episodes must not depend on earlier ones."""
+    pytest.importorskip("Box2D")
+    walker = resolve_task({"name": "BipedalWalker-v3", "max_steps": 150})
+    assert not walker.reusable_env
+    assert get_task("LunarLander-v3").reusable_env and get_task("MountainCar-v0").reusable_env
+    rng = np.random.default_rng(2)
+    nets = [compile_genome(grow_genome(24, 4, 15, rng)) for _ in range(3)]
+    weights = np.array([-1.0, 1.5])
+    env = walker.make_env()
+    first, _ = gym_rollouts(walker, stack_networks(nets), weights, np.array([4, 5, 6]), 150, env=env)
+    again, _ = gym_rollouts(walker, stack_networks(nets[::-1]), weights[::-1], np.array([6, 5, 4]), 150, env=env)
+    env.close()
+    assert np.array_equal(first, again[::-1, ::-1, ::-1])

@@ -113,9 +113,11 @@ def gym_rollouts(
 
     Runs in the worker processes like the fused path; each worker keeps one
     env per task and resets it with each episode's seed, so a reward depends
-    only on (network, weight, seed).
+    only on (network, weight, seed). Envs whose reset does not restore
+    everything (``task.reusable_env`` False, e.g. Box2D) get a fresh env per
+    episode instead.
     """
-    env = env if env is not None else worker_env(task)
+    shared_env = env if env is not None else worker_env(task)
     node_offset = batch.node_offset
     rewards = np.zeros((len(batch), len(weights), len(seeds)))
     values = np.empty(int(np.max(np.diff(node_offset))))
@@ -125,20 +127,26 @@ def gym_rollouts(
         n_nodes = int(node_offset[g + 1]) - base
         for wi, weight in enumerate(weights):
             for r, seed in enumerate(seeds):
-                obs, _ = env.reset(seed=int(seed))
-                total = 0.0
-                for _ in range(max_steps):
-                    forward_into(
-                        batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only,
-                        base, n_nodes, batch.n_inputs,
-                        task.inputs_from_observation(obs), float(weight), values,
-                    )
-                    action = task.action_from_outputs(values[n_nodes - batch.n_outputs : n_nodes])
-                    obs, reward, terminated, truncated, _ = env.step(action)
-                    total += float(reward)
-                    steps += 1
-                    if terminated or truncated:
-                        break
+                # an env whose reset does not restore everything (Box2D) gets a fresh one per episode
+                env = shared_env if task.reusable_env else task.make_env()
+                try:
+                    obs, _ = env.reset(seed=int(seed))
+                    total = 0.0
+                    for _ in range(max_steps):
+                        forward_into(
+                            batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only,
+                            base, n_nodes, batch.n_inputs,
+                            task.inputs_from_observation(obs), float(weight), values,
+                        )
+                        action = task.action_from_outputs(values[n_nodes - batch.n_outputs : n_nodes])
+                        obs, reward, terminated, truncated, _ = env.step(action)
+                        total += float(reward)
+                        steps += 1
+                        if terminated or truncated:
+                            break
+                finally:
+                    if env is not shared_env:
+                        env.close()
                 rewards[g, wi, r] = total
     return rewards, steps
 

@@ -133,6 +133,9 @@ class Task:
     physics: FusedPhysics | None = None  # compiled fast path, when the task has one
     env_factory: Callable[..., Any] | None = None  # (render_mode=None) -> gymnasium env
     one_hot_observation: bool = False  # gymnasium Discrete(n) observation -> n one-hot inputs
+    # Whether reset(seed) restores everything, so one env can serve many episodes
+    # (False e.g. for Box2D envs, whose world keeps state across resets).
+    reusable_env: bool = True
     # Tasks that are not episodes (e.g. classification) score a whole shard
     # themselves: (task, batch, weights, seeds, max_steps) -> (rewards[G, W, R], steps).
     shard_evaluator: Callable[..., tuple[np.ndarray, int]] | None = None

@@ -57,9 +57,41 @@ def gym_task(spec: dict[str, Any], known: list[str] | None = None) -> Task:
         max_steps=int(max_steps),
         env_factory=factory,
         one_hot_observation=one_hot,
+        reusable_env=reset_restores_everything(factory),
         spec=dict(spec),
         **labels,
     )
+
+
+def reset_restores_everything(factory, steps: int = 200) -> bool:
+    """True when an env's episode depends only on its seed and actions, not on earlier episodes.
+
+    One episode (seed 1, seeded random actions) on a fresh env is compared
+    with the same episode on an env that ran two other episodes first (one
+    is not always enough to show a difference). Envs that fail (Box2D's keep
+    their world across resets) get a fresh env per episode, so results never
+    depend on which worker ran what before. A probe, not a proof: an env
+    whose history shows only in longer or rarer episodes can pass it.
+    """
+    def episode(env, seed: int) -> list:
+        env.action_space.seed(seed)
+        obs, _ = env.reset(seed=seed)
+        trace = [np.asarray(obs, dtype=np.float64).tolist()]
+        for _ in range(steps):
+            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            trace.append((np.asarray(obs, dtype=np.float64).tolist(), float(reward)))
+            if terminated or truncated:
+                break
+        return trace
+
+    fresh, used = factory(), factory()
+    try:
+        episode(used, 2)
+        episode(used, 3)
+        return episode(fresh, 1) == episode(used, 1)
+    finally:
+        fresh.close()
+        used.close()
 
 
 def make_wrapped_env(name: str, kwargs: dict[str, Any], wrappers: tuple, render_mode: str | None = None):
