@@ -22,9 +22,13 @@ from numba import njit
 
 from wann.activations import apply_activation
 from wann.network import max_nodes
-from envs.cartpole_balance import cartpole_observe, cartpole_step
-from envs.cartpole_swingup import FORCE_MAG, X_THRESHOLD, _advance, _reward
-from wann.rollout import SWINGUP
+from wann.tasks.builtin.cartpole_balance import cartpole_observe, cartpole_step
+from wann.tasks.builtin.cartpole_swingup import FORCE_MAG, X_THRESHOLD, _advance, _reward
+
+# The baseline's own task switch (the engine has none): which physics _step runs.
+SWINGUP = 0
+CARTPOLE = 1
+TASK_CODES = {"wann/CartPoleSwingUp-v1": SWINGUP, "wann/CartPoleSwingUpHard-v1": SWINGUP, "CartPole-v1": CARTPOLE}
 from wann.supervised import NONFINITE_LOSS, softmax_row_loss
 
 

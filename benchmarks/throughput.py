@@ -11,7 +11,7 @@ last population:
 (b) the gymnasium env with our compiled forward pass called once per step;
 (c) the per-episode fused kernel (``benchmarks/per_episode.py``, what the
     engine ran before the lockstep kernel): the baseline, one process;
-(d) the lockstep fused kernel (``wann.rollout.rollout_shard``), one process;
+(d) the lockstep fused kernel (``wann.rollout.fused_rollouts``), one process;
 (e) (d) on every core through the process backend.
 
 All paths score the same networks at the six standard shared weights, three
@@ -50,15 +50,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks.` importable
     sys.path.insert(0, str(ROOT))
 
-import envs  # noqa: E402,F401  (registers the swing-up ids)
-from benchmarks.per_episode import classify_shard_per_row, rollout_shard_per_episode  # noqa: E402
-from wann.activations import ACTIVATIONS  # noqa: E402
+from benchmarks.per_episode import TASK_CODES, classify_shard_per_row, rollout_shard_per_episode  # noqa: E402
+from wann.activations import ACTIVATIONS, activation_id  # noqa: E402
 from wann.config import STANDARD_WEIGHTS, load_config  # noqa: E402
 from wann.evaluate import Evaluator, ProcessBackend, SerialBackend, gym_rollouts  # noqa: E402
 from wann.genome import Genome, initial_genome, initial_tracker  # noqa: E402
 from wann.mutation import MutationRates, mutate  # noqa: E402
 from wann.network import Network, compile_genome, stack_networks  # noqa: E402
-from wann.rollout import rollout_shard  # noqa: E402
+from wann.rollout import fused_rollouts  # noqa: E402
 from wann.search import WannSearch  # noqa: E402
 from wann.supervised import classify_shard  # noqa: E402
 from wann.tasks import get_task  # noqa: E402
@@ -76,7 +75,7 @@ def initial_population(task_name: str, n: int, init_enable: float, seed: int) ->
     """Generation 0: ``n`` minimal genomes, each input->output link enabled with ``init_enable``."""
     task = get_task(task_name)
     rng = np.random.default_rng(seed)
-    return [compile_genome(initial_genome(task.n_inputs, task.n_outputs, task.output_activation, init_enable, rng))
+    return [compile_genome(initial_genome(task.n_inputs, task.n_outputs, activation_id(task.output_activation), init_enable, rng))
             for _ in range(n)]
 
 
@@ -88,7 +87,7 @@ def grow_population(task_name: str, n: int, grow: int, seed: int, init_enable: f
     acts = np.arange(1, 11, dtype=np.int8)
     nets = []
     for _ in range(n):
-        genome = initial_genome(task.n_inputs, task.n_outputs, task.output_activation, init_enable, rng)
+        genome = initial_genome(task.n_inputs, task.n_outputs, activation_id(task.output_activation), init_enable, rng)
         for _ in range(grow):
             tracker.new_generation()  # one mutation per generation, as in the search
             genome = mutate(genome, rng, tracker, MutationRates(), acts)
@@ -193,14 +192,22 @@ def _best_of(repeats: int, run) -> tuple[float, int]:
     return best, steps
 
 
+def _per_episode(task, batch, weights, seeds, max_steps):
+    init = np.stack([task.physics.initial_state(int(s)) for s in seeds])
+    return rollout_shard_per_episode(TASK_CODES[task.name], max_steps, init, *batch.arrays(), weights)
+
+
 def fused(kernel, nets: list[Network], repeats: int) -> tuple[float, int]:
-    """(c) or (d): the whole population in one compiled call of ``kernel``, this process."""
+    """(c) or (d): the whole population in one compiled call of ``kernel``, this process.
+
+    ``kernel(task, batch, weights, seeds, max_steps)``: :func:`wann.rollout.fused_rollouts`
+    or the per-episode baseline.
+    """
     task = get_task(TASK)
     batch = stack_networks(nets)
     weights = np.array(STANDARD_WEIGHTS)
-    init = np.stack([task.initial_state(int(s)) for s in SEEDS])
-    kernel(task.compiled_code, 1, init[:1], *stack_networks(nets[:1]).arrays(), weights[:1])  # compile
-    return _best_of(repeats, lambda: kernel(task.compiled_code, task.max_steps, init, *batch.arrays(), weights)[1])
+    kernel(task, stack_networks(nets[:1]), weights[:1], SEEDS[:1], 1)  # compile
+    return _best_of(repeats, lambda: kernel(task, batch, weights, SEEDS, task.max_steps)[1])
 
 
 def fused_parallel(nets: list[Network], repeats: int, workers: int) -> tuple[float, int]:
@@ -224,8 +231,8 @@ def swingup_table(label: str, nets: list[Network], args, workers: int) -> dict[s
         ("a", "(a) reference-style (N x N dot per node + Python env)", lambda: reference_style(nets, args.budget)),
         ("b", "(b) gymnasium env + compiled forward per step", lambda: gym_compiled(nets, args.budget)),
         ("c", "(c) per-episode fused kernel, 1 process (baseline)",
-         lambda: fused(rollout_shard_per_episode, nets, args.repeats)),
-        ("d", "(d) lockstep fused kernel, 1 process", lambda: fused(rollout_shard, nets, args.repeats)),
+         lambda: fused(_per_episode, nets, args.repeats)),
+        ("d", "(d) lockstep fused kernel, 1 process", lambda: fused(fused_rollouts, nets, args.repeats)),
         ("e", f"(e) lockstep fused kernel, {workers} processes", lambda: fused_parallel(nets, args.repeats, workers)),
     ]
     print(f"{'path':58s} {'steps/s':>14s} {'steps/call':>12s}")
@@ -248,7 +255,7 @@ def digits_generations(kernel, generations: int) -> tuple[float, float]:
     Both kernels give bit-identical losses, so both runs see the same populations.
     Returns (seconds per generation, median connections at the end).
     """
-    from envs.digits import digits_shard_evaluator
+    from wann.tasks.builtin.digits import digits_shard_evaluator
 
     config = load_config(ROOT / "configs" / "digits.yaml")
     search = WannSearch(config)
@@ -267,7 +274,7 @@ def digits_generations(kernel, generations: int) -> tuple[float, float]:
 def digits_table(repeats: int, generations: int) -> float | None:
     """Digits: rows/s of both classification kernels, and whole generations of configs/digits.yaml."""
     try:
-        from envs.digits import load_digits_split
+        from wann.tasks.builtin.digits import load_digits_split
 
         data = load_digits_split()
     except ImportError as exc:

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 pytest.importorskip("sklearn")
 
-from envs.digits import (  # noqa: E402
+from wann.tasks.builtin.digits import (  # noqa: E402
     DIGITS_TASK_NAME,
     MissingDatasetError,
     load_digits_arrays,

@@ -8,17 +8,23 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import envs
-from envs import (
+from wann.tasks.builtin import cartpole_swingup
+from wann.tasks.builtin.cartpole_balance import (
     CARTPOLE_MAX_STEPS,
     cartpole_initial_state,
     cartpole_observe,
     cartpole_step,
+)
+from wann.tasks.builtin.cartpole_swingup import (
+    COS_THETA,
+    SIN_THETA,
+    STATE_ROWS,
+    CartPoleSwingUpEnv,
     swingup_initial_state,
     swingup_observe,
+    swingup_start,
     swingup_step,
 )
-from envs.cartpole_swingup import COS_THETA, SIN_THETA, STATE_ROWS, swingup_start
 
 SEEDS = range(5)
 ATOL = 1e-9
@@ -121,7 +127,7 @@ def test_swingup_single_step_by_hand():
     assert not terminated
 
     # The env, started from the same state, takes the same step (and clips the action).
-    env = envs.CartPoleSwingUpEnv()
+    env = CartPoleSwingUpEnv()
     env.reset(seed=0)
     env.state = np.array([x, x_dot, theta, theta_dot])
     obs, reward_env, terminated_env, truncated_env, _ = env.step(np.array([a]))
@@ -159,7 +165,7 @@ def test_swingup_render_rgb_array():
 def test_swingup_spaces_and_reregistration():
     import importlib
 
-    importlib.reload(envs)  # a second registration must be skipped quietly
+    importlib.reload(cartpole_swingup)  # a second registration must be skipped quietly
     env = gymnasium.make("wann/CartPoleSwingUp-v1")
     assert env.observation_space.shape == (5,)
     assert env.action_space.shape == (1,)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from benchmarks.per_episode import (
+    TASK_CODES,
     classify_shard_per_row,
     forward_one,
     rollout_shard_per_episode,
@@ -24,7 +25,7 @@ from tests.helpers import grow_genome
 from wann.config import STANDARD_WEIGHTS
 from wann.genome import Genome
 from wann.network import ROW_LANES, compile_genome, forward_batch, forward_into, stack_networks
-from wann.rollout import rollout_shard
+from wann.rollout import fused_rollouts
 from wann.supervised import classify_shard
 from wann.tasks import get_task
 
@@ -41,10 +42,11 @@ def _grown(task, count: int, seed: int, max_mutations: int = 80):
 
 def _both_rollouts(task, nets, weights, seeds, max_steps=None):
     batch = stack_networks(nets)
-    init = np.stack([task.initial_state(int(s)) for s in seeds])
+    init = np.stack([task.physics.initial_state(int(s)) for s in seeds])
     steps = task.max_steps if max_steps is None else max_steps
-    args = (task.compiled_code, steps, init, *batch.arrays(), np.asarray(weights, dtype=np.float64))
-    return rollout_shard(*args), rollout_shard_per_episode(*args)
+    w = np.asarray(weights, dtype=np.float64)
+    lock = fused_rollouts(task, batch, w, np.asarray(seeds), steps)
+    return lock, rollout_shard_per_episode(TASK_CODES[task.name], steps, init, *batch.arrays(), w)
 
 
 @pytest.mark.parametrize("task_name", ["wann/CartPoleSwingUp-v1", "wann/CartPoleSwingUpHard-v1", "CartPole-v1"])

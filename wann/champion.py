@@ -30,6 +30,7 @@ class Champion:
     seed: int
     conn_weights: dict[int, float] | None = None  # innovation -> tuned weight
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. test_metrics
+    task_spec: dict[str, Any] | None = None  # kwargs, wrappers, action, ... when not the task's defaults
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, with the package version."""
@@ -38,6 +39,7 @@ class Champion:
             "version": 1,
             "wann_version": wann.__version__,
             "task": self.task,
+            **({"task_spec": self.task_spec} if self.task_spec else {}),
             "connections": self.connections,
             "confirmed_mean": self.confirmed_mean,
             "confirmed_rollouts": self.confirmed_rollouts,
@@ -60,7 +62,7 @@ class Champion:
         known = {
             "format", "version", "wann_version", "task", "connections", "confirmed_mean",
             "confirmed_rollouts", "shared_weights", "reward_per_weight", "generation",
-            "seed", "genome", "conn_weights",
+            "seed", "genome", "conn_weights", "task_spec",
         }
         try:
             genome = Genome.from_dict(data["genome"])
@@ -77,11 +79,50 @@ class Champion:
                 seed=int(data["seed"]),
                 conn_weights=None if conn is None else {int(k): float(v) for k, v in conn.items()},
                 extra={k: v for k, v in data.items() if k not in known},
+                task_spec=_spec_from_file(data.get("task_spec")),
             )
         except KeyError as exc:
             raise ValueError(f"champion is missing key {exc.args[0]!r}") from None
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"champion has a malformed value ({exc})") from None
+
+
+def _spec_from_file(spec: Any) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise ValueError(f"task_spec is {spec!r}, expected a mapping")
+    return spec
+
+
+def public_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The entries of a task spec that differ from the defaults (None when only the name is set)."""
+    if not spec:
+        return None
+    kept = {k: v for k, v in spec.items() if k != "name" and v not in ("", 0, [], {}, None)}
+    return {"name": spec["name"], **kept} if kept else None
+
+
+def champion_task(champion: Champion):
+    """The task a champion was evolved on, rebuilt from its name and ``task_spec``.
+
+    A user task's module is never imported from the file: it must be loaded
+    already (``--task-module``, ``task.module`` or ``WANN_TASK_MODULES``).
+    """
+    from wann.tasks import registered_names, resolve_task
+
+    spec = dict(champion.task_spec or {"name": champion.task})
+    spec["name"] = champion.task
+    module = spec.pop("module", "")
+    try:
+        return resolve_task(spec)
+    except ValueError as exc:
+        if module and champion.task not in registered_names():
+            raise ValueError(
+                f"task {champion.task!r} is a user task from module {module!r}, which is not loaded: "
+                f"pass --task-module {module} (or set WANN_TASK_MODULES={module})"
+            ) from None
+        raise exc
 
 
 def save_champion(champion: Champion, path: str | Path) -> None:
@@ -100,9 +141,7 @@ def load_champion(path: str | Path) -> Champion:
         raise ValueError(f"{path}: not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
     try:
         champion = Champion.from_dict(data)
-        from wann.tasks import get_task
-
-        task = get_task(champion.task)
+        task = champion_task(champion)
         if champion.genome.n_inputs != task.n_inputs or champion.genome.n_outputs != task.n_outputs:
             raise ValueError(
                 f"genome has {champion.genome.n_inputs} inputs/{champion.genome.n_outputs} outputs "

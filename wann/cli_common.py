@@ -45,6 +45,20 @@ def read_champion(path: str | Path) -> Champion:
     return champion
 
 
+def add_task_module_option(parser) -> None:
+    """``--task-module MODULE`` (repeatable): import a user's task module before anything is looked up."""
+    parser.add_argument("--task-module", dest="task_modules", action="append", default=[], metavar="MODULE",
+                        help="import this module first (it registers a user task); also WANN_TASK_MODULES=a,b")
+
+
+def import_task_modules(modules: list[str]) -> None:
+    """Import the modules named with ``--task-module``; ValueError in one line if one fails."""
+    from wann.tasks import import_task_module
+
+    for module in modules:
+        import_task_module(module, "--task-module")
+
+
 def run_tool(body: Callable[[], int]) -> int:
     """Run a tool's body; bad input becomes ``error: ...`` on stderr and exit 2.
 

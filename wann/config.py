@@ -25,19 +25,28 @@ from wann.configkit import (
 STANDARD_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 
 
-def _task_choices() -> list[str]:
-    from wann.tasks import task_names
-
-    return task_names()
-
-
 @dataclass
 class TaskConfig:
     """Which task to solve."""
 
-    name: str = param("wann/CartPoleSwingUp-v1", "task id (gymnasium id of a known task)", choices=_task_choices)
+    name: str = param("wann/CartPoleSwingUp-v1", "task id: a wann task or any gymnasium id (e.g. Pendulum-v1)")
+    kwargs: dict = param({}, "keyword arguments of gymnasium.make (the gymnasium path)")
+    wrappers: list[dict] = param([], "gymnasium wrappers applied in order, each {name: ..., kwargs: {...}}")
+    action: str = param("", "outputs -> actions: clip or tanh (Box), argmax or threshold (Discrete); empty: the task's default", choices=("", "clip", "tanh", "argmax", "threshold"))
     max_steps: int = param(0, "episode length; 0 keeps the task's own", min=0)
     output_activation: str = param("", "activation of output nodes; empty keeps the task's (linear, as the reference)", choices=("",) + ALL_ACTIVATIONS)
+    input_labels: list[str] = param([], "names of the inputs (default: indices)", allow_empty=True)
+    output_labels: list[str] = param([], "names of the outputs (default: indices)", allow_empty=True)
+    path: str = param("", "fused or gymnasium; empty: fused when the task has a compiled path and no kwargs/wrappers", choices=("", "fused", "gymnasium"))
+    module: str = param("", "Python module imported first, which registers a user task (see Bring your own task)")
+
+    def spec(self) -> dict[str, Any]:
+        """The task's spec (plain data): rebuilds the task in workers and tools."""
+        return {
+            "name": self.name, "kwargs": dict(self.kwargs), "wrappers": [dict(w) for w in self.wrappers],
+            "action": self.action, "max_steps": self.max_steps, "input_labels": list(self.input_labels),
+            "output_labels": list(self.output_labels), "module": self.module, "path": self.path,
+        }
 
 
 @dataclass
@@ -117,7 +126,18 @@ def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[
             raise ConfigError(f"{source}: {section}: expected a mapping of keys, got {values!r}")
         fill_section(getattr(config, section), values, source, f"{section}.", overridden)
     _check_whole(config, source)
+    _check_task(config, source)
     return config
+
+
+def _check_task(config: Config, source: str) -> None:
+    """Resolve the task now, so a bad id, space, wrapper or module stops the run before anything is written."""
+    from wann.tasks import resolve_task
+
+    try:
+        resolve_task(config.task.spec())
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def _check_whole(config: Config, source: str) -> None:

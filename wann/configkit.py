@@ -29,6 +29,8 @@ def param(default: Any, doc: str, **allowed: Any) -> Any:
     """
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: list(default), metadata={"doc": doc, **allowed})
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"doc": doc, **allowed})
     return field(default=default, metadata={"doc": doc, **allowed})
 
 
@@ -88,8 +90,17 @@ def check_value(source: str, key: str, value: Any, f: dataclasses.Field) -> Any:
             if (lo is not None and v <= lo) or (hi is not None and v > hi):
                 raise fail(f"every value must lie in ({lo:g}, {hi:g}]", v)
         value = [int(v) if integer else float(v) for v in value]
+    elif kind == "dict":
+        if not isinstance(value, dict) or any(not isinstance(k, str) for k in value):
+            raise fail("expected a mapping of names to values")
+    elif kind == "list[dict]":
+        if not isinstance(value, list) or any(not isinstance(v, (dict, str)) for v in value):
+            raise fail("expected a list of mappings, e.g. [{name: TimeLimit, kwargs: {max_episode_steps: 200}}]")
+        value = [{"name": v} if isinstance(v, str) else dict(v) for v in value]
     elif kind == "list[str]":
-        if not isinstance(value, list) or not value or any(not isinstance(v, str) for v in value):
+        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+            raise fail("expected a list of strings")
+        if not value and not meta.get("allow_empty"):
             raise fail("expected a non-empty list of strings")
         if len(set(value)) != len(value):
             raise fail("list each name once")

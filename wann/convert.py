@@ -220,7 +220,7 @@ def scored_champion(
     source: dict[str, Any] | None = None,
 ) -> Champion:
     """A champion of an imported ``genome``, scored at the six standard weights (none if ``episodes`` is 0)."""
-    from wann.champion_eval import RolloutRunner, evaluation_seeds
+    from wann.runner import RolloutRunner, evaluation_seeds
     from wann.tasks import get_task
 
     network = compile_genome(genome)

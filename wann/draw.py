@@ -23,10 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from wann.activations import ACTIVATIONS
-from wann.champion import Champion
+from wann.champion import Champion, champion_task
 from wann.genome import NodeKind
 from wann.network import live_connections
-from wann.tasks import get_task
 
 # One fixed colour per activation id, so figures of different champions agree.
 ACT_COLORS = {
@@ -58,7 +57,7 @@ def champion_graph(champion: Champion, show_all: bool = False) -> nx.DiGraph:
     connections.
     """
     genome = champion.genome
-    task = get_task(champion.task)
+    task = champion_task(champion)
     live = live_connections(genome)
     g = nx.DiGraph(task=champion.task)
     ids = genome.node_id.tolist()
@@ -277,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json-graph", metavar="PATH", help="also write the graph as node-link JSON")
     parser.add_argument("--dpi", type=int, default=110, help="PNG resolution (default 110)")
     parser.add_argument("--title", help="figure title (default: task, size and reward)")
+    from wann.cli_common import add_task_module_option
+
+    add_task_module_option(parser)
     return parser
 
 
@@ -295,6 +297,9 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else output_path_for(args.champion, ".png")
     if out.suffix.lower() not in FORMATS:
         raise ValueError(f"{out}: unknown image type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
+    from wann.cli_common import import_task_modules
+
+    import_task_modules(args.task_modules)
     champion = read_champion(args.champion)
     if args.weights and not champion.conn_weights:
         raise ValueError(f"{args.champion}: --weights: the champion has no tuned conn_weights "

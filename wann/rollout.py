@@ -10,66 +10,38 @@ with the last active one), so finished episodes cost nothing. Each lane
 performs exactly the floating-point operations of a one-episode-at-a-time
 rollout, in the same order, so rewards are bit-identical to it.
 
-Numba cannot cache a kernel that takes the step function as an argument, so
-the built-in compiled tasks are selected by a small integer code here; each
-task's physics lives next to its gymnasium env in ``envs/``.
+The kernel is built per task (:func:`fused_kernel`) from the task's compiled
+``start`` / ``observe`` / ``step`` functions and its action rule, which the
+kernel calls as globals, so Numba inlines them and caches the kernel on disk
+(``cache=True``). Each task's kernel gets its own name, which includes a hash
+of the physics functions' source, so a kernel cached for one task (or an
+older version of its physics) is never loaded for another.
 """
 from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+import types
 
 import numpy as np
 from numba import njit
 
-from envs.cartpole_balance import STATE_ROWS as CARTPOLE_ROWS
-from envs.cartpole_balance import cartpole_observe, cartpole_start, cartpole_step
-from envs.cartpole_swingup import STATE_ROWS as SWINGUP_ROWS
-from envs.cartpole_swingup import swingup_observe, swingup_start, swingup_step
 from wann.network import forward_lanes, max_nodes
-
-SWINGUP = 0
-CARTPOLE = 1
-OBS_SIZE = {SWINGUP: 5, CARTPOLE: 4}
-
-
-@njit(cache=True)
-def state_rows(task_code):
-    """Rows of one lane's state for the task."""
-    return SWINGUP_ROWS if task_code == SWINGUP else CARTPOLE_ROWS
+from wann.tasks.actions import action_function
+from wann.tasks.base import FusedPhysics, Task
 
 
 @njit(cache=True, inline="always")
-def start_state(task_code, states, lane, state):
-    """Start lane ``lane`` from the task's initial ``state`` (as ``Task.initial_state`` gives it)."""
-    if task_code == SWINGUP:
-        swingup_start(states, lane, state)
-    else:
-        cartpole_start(states, lane, state)
-
-
-@njit(cache=True, inline="always")
-def step_state(task_code, states, lane, values, first_out):
-    """Map lane ``lane``'s network outputs (rows ``first_out``.. of ``values``) to the task's action; step it."""
-    if task_code == SWINGUP:
-        a = values[first_out, lane]
-        if a != a:  # NaN output: no force, same rule as Task.action_from_outputs
-            a = 0.0
-        a = min(max(a, -1.0), 1.0)
-        return swingup_step(states, lane, a)
-    else:
-        return cartpole_step(states, lane, 1 if values[first_out, lane] > 0.0 else 0)
-
-
-@njit(cache=True, inline="always")
-def observe_state(task_code, states, lane, values):
-    """Write lane ``lane``'s observation into the input rows of ``values``."""
-    if task_code == SWINGUP:
-        swingup_observe(states, lane, values)
-    else:
-        cartpole_observe(states, lane, values)
+def copy_start(states, lane, state):
+    """Default ``start``: the lane's state rows are the initial state itself."""
+    for j in range(state.shape[0]):
+        states[j, lane] = state[j]
 
 
 @njit(cache=True)
 def _swap_lanes(a, b, states, lane_weight, lane_id, total, done):
-    """Exchange everything two lanes carry between steps (node values are recomputed)."""
+    """Exchange everything two lanes carry between steps (node values and actions are recomputed)."""
     for j in range(states.shape[0]):  # every row, derived ones (cos, sin) too
         tmp = states[j, a]
         states[j, a] = states[j, b]
@@ -80,18 +52,26 @@ def _swap_lanes(a, b, states, lane_weight, lane_id, total, done):
     done[a], done[b] = done[b], done[a]
 
 
-@njit(cache=True)
-def rollout_shard(task_code, max_steps, init_states, node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, weights):
+# The template's task functions; fused_kernel binds the real ones for each task.
+_start = _observe = _step = _action = None
+
+
+def _rollout_template(state_rows, max_steps, init_states, node_offset, act, indptr, src, conn_weight,
+                      n_inputs, n_outputs, shared_only, weights, act_low, act_high):
     """Total reward of every network x weight x initial state (compiled, lockstep).
 
-    Returns (rewards float64[G, n_weights, n_rollouts], env steps taken).
+    ``_start``, ``_observe``, ``_step`` and ``_action`` are the task's
+    functions, bound as globals by :func:`fused_kernel`. Returns
+    (rewards float64[G, n_weights, n_rollouts], env steps taken).
     """
     n_net = len(node_offset) - 1
     n_rep = init_states.shape[0]
     n_lanes = len(weights) * n_rep
+    n_act = len(act_low)
     rewards = np.zeros((n_net, len(weights), n_rep))
     values = np.empty((max_nodes(node_offset), n_lanes))
-    states = np.empty((state_rows(task_code), n_lanes))  # lane l's state is column l
+    states = np.empty((state_rows, n_lanes))  # lane l's state is column l
+    actions = np.empty((n_act, n_lanes))
     lane_weight = np.empty(n_lanes)
     lane_id = np.empty(n_lanes, dtype=np.int64)
     total = np.empty(n_lanes)
@@ -102,7 +82,7 @@ def rollout_shard(task_code, max_steps, init_states, node_offset, act, indptr, s
         n_nodes = node_offset[g + 1] - base
         first_out = n_nodes - n_outputs
         for lane in range(n_lanes):
-            start_state(task_code, states, lane, init_states[lane % n_rep])
+            _start(states, lane, init_states[lane % n_rep])
             lane_weight[lane] = weights[lane // n_rep]
             lane_id[lane] = lane
             total[lane] = 0.0
@@ -110,10 +90,11 @@ def rollout_shard(task_code, max_steps, init_states, node_offset, act, indptr, s
         n_active = n_lanes
         for t in range(max_steps):
             for lane in range(n_active):
-                observe_state(task_code, states, lane, values)
+                _observe(states, lane, values)
             forward_lanes(act, indptr, src, conn_weight, shared_only, base, n_nodes, n_inputs, lane_weight, n_active, values)
             for lane in range(n_active):
-                reward, ended = step_state(task_code, states, lane, values, first_out)
+                _action(values, first_out, n_act, lane, act_low, act_high, actions)
+                reward, ended = _step(states, lane, actions)
                 total[lane] += reward
                 done[lane] = ended
             steps += n_active
@@ -130,3 +111,50 @@ def rollout_shard(task_code, max_steps, init_states, node_offset, act, indptr, s
         for lane in range(n_lanes):
             rewards[g, lane_id[lane] // n_rep, lane_id[lane] % n_rep] = total[lane]
     return rewards, steps
+
+
+_KERNELS: dict[tuple, object] = {}
+
+
+def _source_hash(functions) -> str:
+    digest = hashlib.sha1()
+    for fn in functions:
+        py = getattr(fn, "py_func", fn)
+        try:
+            digest.update(inspect.getsource(py).encode())
+        except (OSError, TypeError):  # no source (e.g. built in a REPL): name only
+            digest.update(f"{py.__module__}.{py.__qualname__}".encode())
+    return digest.hexdigest()[:12]
+
+
+def fused_kernel(physics: FusedPhysics, action_kind: str):
+    """The compiled lockstep rollout kernel of ``physics`` with the action rule ``action_kind``.
+
+    Built once per process and task; the first call compiles it, or loads it
+    from Numba's disk cache when an identical kernel was compiled before.
+    """
+    start = physics.start if physics.start is not None else copy_start
+    parts = (start, physics.observe, physics.step)
+    key = (id(physics.step), id(physics.observe), id(start), action_kind)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        owner = re.sub(r"\W", "_", f"{physics.step.py_func.__module__}_{physics.step.py_func.__name__}")
+        name = f"rollout_{owner}_{action_kind}_{_source_hash(parts)}"
+        scope = dict(globals())
+        scope.update(_start=start, _observe=physics.observe, _step=physics.step, _action=action_function(action_kind))
+        fn = types.FunctionType(_rollout_template.__code__, scope, name)
+        fn.__qualname__ = name
+        fn.__doc__ = _rollout_template.__doc__
+        kernel = njit(cache=True)(fn)
+        _KERNELS[key] = kernel
+    return kernel
+
+
+def fused_rollouts(task: Task, batch, weights: np.ndarray, seeds: np.ndarray, max_steps: int) -> tuple[np.ndarray, int]:
+    """Every network of ``batch`` x weight x seed on ``task``'s fused path."""
+    physics = task.physics
+    init_states = np.stack([np.asarray(physics.initial_state(int(s)), dtype=np.float64) for s in seeds])
+    low, high = task.action.bounds()
+    kernel = fused_kernel(physics, task.action.kind)
+    return kernel(physics.state_rows, int(max_steps), init_states, *batch.arrays(),
+                  np.asarray(weights, dtype=np.float64), low, high)

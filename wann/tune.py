@@ -20,13 +20,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from wann.champion import Champion, save_champion
-from wann.champion_eval import RolloutRunner, Stats, evaluation_seeds, with_conn_weights
+from wann.champion import Champion, champion_task, save_champion
+from wann.runner import RolloutRunner, Stats, evaluation_seeds, with_conn_weights
 from wann.cli_common import draw_seeds, make_rng
 from wann.config import param
 from wann.es import EvolutionStrategy
 from wann.network import Network, compile_genome
-from wann.tasks import Task, get_task
+from wann.tasks import Task
 
 # Seed streams derived from --seed (disjoint from wann.champion_eval's 0-3).
 SHARED_STREAM = 10  # episodes that pick the shared weight
@@ -179,7 +179,7 @@ def tune_individual(
     nowhere else.
     """
     say = say or (lambda _msg: None)
-    task = get_task(champion.task)
+    task = champion_task(champion)
     network = compile_genome(champion.genome)
     if network.n_connections == 0:
         raise ValueError("the champion has no live connections to tune")
@@ -305,7 +305,7 @@ def _run(args: argparse.Namespace) -> int:
     if out.resolve() == Path(args.champion).resolve():
         raise ToolError(f"{out}: refusing to overwrite the input champion; choose another -o")
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, flush=True))
-    task = get_task(champion.task)
+    task = champion_task(champion)
     t0 = time.perf_counter()
     if args.mode == "shared":
         episodes = args.episodes or DEFAULTS.shared_episodes

@@ -11,6 +11,7 @@ installed). No display is needed.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -18,9 +19,9 @@ from typing import Callable, Iterator
 import numpy as np
 from matplotlib.figure import Figure
 
-from wann.champion import Champion
+from wann.champion import Champion, champion_task
 from wann.network import compile_genome, forward_into, stack_networks
-from wann.tasks import Task, get_task
+from wann.tasks import Task
 
 FORMATS = (".gif", ".mp4")
 
@@ -73,7 +74,7 @@ def rollout_frames(
         done = False
         while not done and step < limit:
             forward_into(batch.act, batch.indptr, batch.src, batch.conn_weight, batch.shared_only, 0,
-                         network.n_nodes, batch.n_inputs, np.asarray(obs, dtype=np.float64), float(weight), values)
+                         network.n_nodes, batch.n_inputs, task.inputs_from_observation(obs), float(weight), values)
             action = task.action_from_outputs(values[network.n_nodes - batch.n_outputs:network.n_nodes])
             obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
@@ -87,6 +88,10 @@ def rollout_frames(
 
 def make_render_env(task: Task):
     """The task's gymnasium env in ``rgb_array`` mode; ValueError if it cannot be made."""
+    # Envs that draw with pygame (classic control, Box2D) need no display for
+    # rgb_array frames; keep SDL from looking for one and pygame from greeting.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     try:
         return task.make_env(render_mode="rgb_array")
     except Exception as exc:  # gymnasium raises several kinds for unknown ids or modes
@@ -131,7 +136,7 @@ def watch(
     if kind == ".mp4" and not FFMpegWriter.isAvailable():
         raise ValueError(f"{out}: no MP4 writer here (ffmpeg not found); write a .gif instead")
     say = say or (lambda _m: None)
-    task = get_task(champion.task)
+    task = champion_task(champion)
     env = make_render_env(task)
     render_fps = float(env.metadata.get("render_fps") or 50)
     frames = rollout_frames(champion, task, weight, seed, every, tuned, max_steps, env)
@@ -180,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scale", type=float, default=1.0, help="frame size factor, e.g. 0.5 for small files")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps (default: the task's episode length)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    from wann.cli_common import add_task_module_option
+
+    add_task_module_option(parser)
     return parser
 
 
@@ -203,6 +211,9 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else output_path_for(args.champion, ".gif")
     if out.suffix.lower() not in FORMATS:
         raise ToolError(f"{out}: unknown animation type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
+    from wann.cli_common import import_task_modules
+
+    import_task_modules(args.task_modules)
     champion = read_champion(args.champion)
     if args.tuned and not champion.conn_weights:
         raise ToolError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")

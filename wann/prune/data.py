@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.digits import (
+from wann.tasks.builtin.digits import (
     INSTALL_HINT,
     SPLIT_SEED,
     TEST_FRACTION,

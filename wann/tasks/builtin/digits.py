@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from wann.tasks.base import ActionRule, Task
+from wann.tasks.registry import register_task
+
 DIGITS_TASK_NAME = "wann/Digits-v0"
 N_PIXELS = 64
 N_CLASSES = 10
@@ -146,19 +149,19 @@ def digits_champion_metrics(network, weights) -> dict[str, Any]:
     return metrics
 
 
-def make_digits_task():
+def make_digits_task() -> Task:
     """The :class:`~wann.tasks.Task` ``wann/Digits-v0`` (no data is loaded here)."""
-    from wann.tasks import Task
-
     return Task(
         name=DIGITS_TASK_NAME,
         n_inputs=N_PIXELS,
         n_outputs=N_CLASSES,
         input_labels=DIGITS_INPUT_LABELS,
         output_labels=DIGITS_OUTPUT_LABELS,
-        action="softmax",  # a label only: outputs -> softmax class probabilities, no env
+        action=ActionRule.argmax(N_CLASSES),  # the predicted class; fitness uses the softmax
         max_steps=1,
-        compiled_code=None,
         shard_evaluator=digits_shard_evaluator,
         champion_metrics=digits_champion_metrics,
     )
+
+
+register_task(make_digits_task())

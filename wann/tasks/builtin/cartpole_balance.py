@@ -14,6 +14,9 @@ import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
+from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.registry import register_task
+
 # Constants as gymnasium derives them (same operations, so the same doubles).
 GRAVITY = 9.8
 MASS_CART = 1.0
@@ -90,3 +93,34 @@ def cartpole_observe(states, lane, obs):
     """Write lane ``lane``'s observation into ``obs[:4, lane]``, rounded to float32 as gymnasium returns it."""
     for i in range(4):
         obs[i, lane] = np.float32(states[i, lane])
+
+
+@njit(cache=True, inline="always")
+def cartpole_step_actions(states, lane, actions):
+    """:func:`cartpole_step` with the lane's action (0.0 or 1.0) read from ``actions[0, lane]``."""
+    return cartpole_step(states, lane, 1 if actions[0, lane] == 1.0 else 0)
+
+
+def _make_env(render_mode: str | None = None):
+    import gymnasium
+
+    return gymnasium.make("CartPole-v1", render_mode=render_mode)
+
+
+register_task(Task(
+    name="CartPole-v1",
+    n_inputs=4,
+    n_outputs=1,
+    action=ActionRule.threshold(),
+    max_steps=CARTPOLE_MAX_STEPS,
+    input_labels=CARTPOLE_OBS_LABELS,
+    output_labels=CARTPOLE_ACT_LABELS,
+    physics=FusedPhysics(
+        state_rows=STATE_ROWS,
+        initial_state=cartpole_initial_state,
+        start=cartpole_start,
+        observe=cartpole_observe,
+        step=cartpole_step_actions,
+    ),
+    env_factory=_make_env,
+))

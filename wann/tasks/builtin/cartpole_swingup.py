@@ -6,9 +6,13 @@ written once, in compiled functions; the env runs their pure-Python originals
 (``.py_func``), so the gymnasium env and the compiled fast path
 (``swingup_step`` / ``swingup_observe``, which work on one column of a
 states x lanes array) give bit-identical trajectories.
+
+Registers ``wann/CartPoleSwingUp-v1`` (1000 steps) and
+``wann/CartPoleSwingUpHard-v1`` (200 steps) with gymnasium and with wann.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -17,6 +21,9 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
 from numba import njit
+
+from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.registry import register_task
 
 # Physical constants of the reference swing-up task.
 GRAVITY = 9.82
@@ -116,6 +123,12 @@ def swingup_step(states, lane, a):
     states[SIN_THETA, lane] = math.sin(theta)
     terminated = x < -X_THRESHOLD or x > X_THRESHOLD
     return _reward(x, c), terminated
+
+
+@njit(cache=True, inline="always")
+def swingup_step_actions(states, lane, actions):
+    """:func:`swingup_step` with the lane's action read from ``actions[0, lane]`` (the fused path's form)."""
+    return swingup_step(states, lane, actions[0, lane])
 
 
 @njit(cache=True, inline="always")
@@ -227,3 +240,46 @@ def _draw(state: np.ndarray) -> np.ndarray:
     # Axle.
     frame[(cols - cx) ** 2 + (rows - cy) ** 2 <= 4.0**2] = (129, 132, 203)
     return frame
+
+
+SWINGUP_IDS = {"wann/CartPoleSwingUp-v1": 1000, "wann/CartPoleSwingUpHard-v1": 200}
+
+
+def register_envs() -> None:
+    """Register the wann/* ids with gymnasium; safe to call more than once."""
+    for env_id, steps in SWINGUP_IDS.items():
+        if env_id in gymnasium.registry:  # re-import or reload: gymnasium would warn
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point=f"{__name__}:CartPoleSwingUpEnv",
+            kwargs={"max_steps": steps},
+            # The env truncates by itself too; keep TimeLimit in agreement.
+            max_episode_steps=steps,
+        )
+
+
+def _make_env(env_id: str, render_mode: str | None = None):
+    return gymnasium.make(env_id, render_mode=render_mode)
+
+
+register_envs()
+SWINGUP_PHYSICS = FusedPhysics(
+    state_rows=STATE_ROWS,
+    initial_state=swingup_initial_state,
+    start=swingup_start,
+    observe=swingup_observe,
+    step=swingup_step_actions,
+)
+for _env_id, _steps in SWINGUP_IDS.items():
+    register_task(Task(
+        name=_env_id,
+        n_inputs=5,
+        n_outputs=1,
+        action=ActionRule.clip(-1.0, 1.0),
+        max_steps=_steps,
+        input_labels=SWINGUP_OBS_LABELS,
+        output_labels=SWINGUP_ACT_LABELS,
+        physics=SWINGUP_PHYSICS,
+        env_factory=functools.partial(_make_env, _env_id),
+    ))

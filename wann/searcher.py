@@ -1,0 +1,270 @@
+"""The WANN search: a population of minimal topologies ranked by reward and size.
+
+``ask()`` returns the genomes of the next generation, ``tell(rewards)`` ranks
+them and returns that generation's metrics, and ``run()`` loops over both with
+an :class:`~wann.evaluate.Evaluator`. The search hyperparameters (the config)
+stay apart from the evolving state, which is plain data: ``state_dict()`` is
+the checkpoint, and taking it changes nothing.
+
+Run ``python -m wann.search CONFIG.yaml`` for the command line (:mod:`wann.search`).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from wann.activations import activation_id
+from wann.champion import Champion, public_spec
+from wann.config import Config
+from wann.evaluator import Evaluator, fitness_from_rewards
+from wann.genome import Genome, InnovationTracker, initial_genome, initial_tracker
+from wann.mutation import MutationRates, mutate
+from wann.network import Network, compile_from_parent, compile_genome
+from wann.ranking import nsga_order
+from wann.tasks import Task, resolve_task
+
+# Seed streams of a run: rollouts of a generation, and champion confirmation.
+POPULATION_SEEDS = 1
+CONFIRM_SEEDS = 2
+
+Reporter = Callable[["WannSearch", dict[str, Any]], None]
+
+
+class WannSearch:
+    """Search state plus the operators that advance it one generation at a time."""
+
+    def __init__(self, config: Config, task: Task | None = None) -> None:
+        self.config = config
+        self.task = task or resolve_task(config.task.spec())
+        self.output_activation = (
+            activation_id(config.task.output_activation)
+            if config.task.output_activation
+            else activation_id(self.task.output_activation)
+        )
+        s = config.search
+        self.rates = MutationRates(
+            s.prob_add_connection, s.prob_add_node, s.prob_enable_connection, s.prob_change_activation
+        )
+        self.hidden_activations = np.array(
+            [activation_id(a) for a in s.hidden_activations], dtype=np.int8
+        )
+        self.seed = config.run.seed
+        self.rng = np.random.default_rng(self.seed)
+        self.tracker: InnovationTracker = initial_tracker(self.task.n_inputs, self.task.n_outputs)
+        self.generation = 0  # generations completed
+        self.ranked: list[Genome] = []  # last evaluated population, best first
+        self.champion: Champion | None = None
+        self.population: list[Genome] = []  # what ask() handed out
+        self._networks: list[Network] = []
+        self._ranked_networks: list[Network] | None = None  # compiled self.ranked, when known
+        self.last_confirm_steps = 0  # env steps of the last champion confirmation
+        self._snapshot = self._take_snapshot()
+
+    # ---- seeds ---------------------------------------------------------------------
+
+    def rollout_seeds(self, generation: int, count: int, stream: int = POPULATION_SEEDS) -> np.ndarray:
+        """Seeds for ``count`` rollouts, a pure function of run seed, generation and stream."""
+        rng = np.random.default_rng([self.seed, generation, stream])
+        return rng.integers(0, 2**31 - 1, size=count, dtype=np.int64)
+
+    # ---- ask / tell ------------------------------------------------------------------
+
+    def ask(self) -> list[Genome]:
+        """The genomes of the next generation (the initial population at first)."""
+        self.tracker.new_generation()
+        if not self.ranked:
+            pop = [
+                initial_genome(
+                    self.task.n_inputs, self.task.n_outputs, self.output_activation,
+                    self.config.search.init_enable, self.rng,
+                )
+                for _ in range(self.config.search.pop_size)
+            ]
+        else:
+            pop, parents = self._breed()
+        if not self.ranked or self._ranked_networks is None:
+            self._networks = [compile_genome(g) for g in pop]
+        else:
+            self._networks = [
+                compile_from_parent(g, self.ranked[p], self._ranked_networks[p]) for g, p in zip(pop, parents)
+            ]
+        self.population = pop
+        return pop
+
+    def networks(self) -> list[Network]:
+        """Compiled networks of the population from the last :meth:`ask`."""
+        return self._networks
+
+    def _breed(self) -> tuple[list[Genome], list[int]]:
+        """Cull the worst, keep the elite, fill up with mutated tournament winners.
+
+        Returns the children and, for each, the index of its parent in ``self.ranked``.
+        """
+        s = self.config.search
+        ranked = self.ranked
+        n = s.pop_size
+        n_cull = int(len(ranked) * s.cull_ratio)
+        pool = ranked[: max(len(ranked) - n_cull, 1)]
+        # as the reference: elites are a fraction of the pool left after culling
+        n_elite = min(int(len(pool) * s.elite_ratio), n)
+        children = [g.copy() for g in ranked[:n_elite]]
+        parents = list(range(n_elite))
+        n_children = n - n_elite
+        # tournaments on rank: the lowest index drawn is the best-ranked entrant
+        winners = self.rng.integers(len(pool), size=(n_children, s.tournament_size)).min(axis=1)
+        for w in winners:
+            children.append(
+                mutate(pool[int(w)], self.rng, self.tracker, self.rates, self.hidden_activations)
+            )
+            parents.append(int(w))
+        return children, parents
+
+    def tell(self, rewards: np.ndarray) -> dict[str, Any]:
+        """Rank the population from its rewards [G, n_weights, n_rollouts]; return metrics."""
+        rewards = np.asarray(rewards, dtype=np.float64)
+        if rewards.shape[0] != len(self.population):
+            raise ValueError(f"tell() got rewards for {rewards.shape[0]} genomes, expected {len(self.population)}")
+        mean, best, _ = fitness_from_rewards(rewards)
+        conns = np.array([net.n_connections for net in self._networks], dtype=float)
+        if self.rng.random() < self.config.search.prob_connection_objective:
+            objectives = np.column_stack([mean, 1.0 / np.maximum(conns, 1.0)])
+        else:
+            objectives = np.column_stack([mean, best])
+        order, front_of = nsga_order(objectives)
+        self.ranked = [self.population[i] for i in order]
+        self._ranked_networks = [self._networks[i] for i in order]
+        top = int(np.argmax(mean))  # first index among ties
+        self._candidate = (self.population[top], self._networks[top])
+        self.generation += 1
+        return {
+            "generation": self.generation - 1,
+            "best_mean": float(mean[top]),
+            "best_max": float(best.max()),
+            "front_size": int(np.count_nonzero(front_of == 0)),
+            "n_fronts": int(front_of.max() + 1),
+            "median_connections": float(np.median(conns)),
+        }
+
+    def confirm_champion(self, evaluator: Evaluator) -> bool:
+        """Re-evaluate this generation's best-by-mean on fresh seeds; keep it if better.
+
+        The stored champion is replaced only when the candidate's confirmed
+        mean is higher. A candidate identical to the champion is not
+        re-scored, so its number is never a maximum over repeated draws.
+        Returns True when the champion changed.
+        """
+        genome, network = self._candidate
+        if self.champion is not None and genome.to_dict() == self.champion.genome.to_dict():
+            return False
+        generation = self.generation - 1
+        seeds = self.rollout_seeds(generation, self.config.evaluation.best_rollouts, CONFIRM_SEEDS)
+        result = evaluator.evaluate([network], seeds)  # split over the workers by rollout
+        per_weight = result.rewards[0].mean(axis=1)
+        confirmed = float(per_weight.mean())
+        self.last_confirm_steps = result.steps
+        if self.champion is not None and confirmed <= self.champion.confirmed_mean:
+            return False
+        self.champion = Champion(
+            genome=genome.copy(),
+            task=self.task.name,
+            task_spec=public_spec(self.task.spec),
+            shared_weights=[float(w) for w in evaluator.weights],
+            reward_per_weight=[float(r) for r in per_weight],
+            confirmed_mean=confirmed,
+            confirmed_rollouts=len(seeds),
+            connections=network.n_connections,
+            generation=generation,
+            seed=self.seed,
+        )
+        if self.task.champion_metrics is not None:
+            self.champion.extra["test_metrics"] = self.task.champion_metrics(network, evaluator.weights)
+        return True
+
+    # ---- the loop ----------------------------------------------------------------------
+
+    def step(self, evaluator: Evaluator) -> dict[str, Any]:
+        """Run one whole generation: ask, evaluate, tell, confirm; return its metrics."""
+        t0 = time.perf_counter()
+        self.last_confirm_steps = 0
+        genomes = self.ask()
+        seeds = self.rollout_seeds(self.generation, self.config.evaluation.rollouts)
+        result = evaluator.evaluate(self.networks(), seeds)
+        metrics = self.tell(result.rewards)
+        changed = self.confirm_champion(evaluator)
+        self._snapshot = self._take_snapshot()
+        assert self.champion is not None
+        metrics.update(
+            champion_mean=self.champion.confirmed_mean,
+            champion_connections=self.champion.connections,
+            champion_changed=changed,
+            env_steps=result.steps + self.last_confirm_steps,
+            eval_seconds=result.seconds,
+            steps_per_second=result.steps / max(result.seconds, 1e-9),
+            generation_seconds=time.perf_counter() - t0,
+            population=len(genomes),
+        )
+        return metrics
+
+    def run(
+        self,
+        evaluator: Evaluator,
+        reporters: Iterable[Reporter] = (),
+        generations: int | None = None,
+    ) -> Champion | None:
+        """Step until ``generations`` (default: the config's) are complete.
+
+        Each reporter is called with (search, metrics) after every generation.
+        KeyboardInterrupt propagates; :meth:`state_dict` still describes the
+        last completed generation.
+        """
+        total = self.config.search.generations if generations is None else generations
+        reporters = list(reporters)
+        while self.generation < total:
+            metrics = self.step(evaluator)
+            for report in reporters:
+                report(self, metrics)
+        return self.champion
+
+    # ---- state as data ---------------------------------------------------------------
+
+    def _take_snapshot(self) -> dict[str, Any]:
+        # References only: genomes and champions are never mutated in place.
+        return {
+            "generation": self.generation,
+            "rng": self.rng.bit_generator.state,
+            "tracker": self.tracker.state(),
+            "ranked": list(self.ranked),
+            "champion": self.champion,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The search state after the last completed generation, as JSON-ready data."""
+        snap = self._snapshot
+        return {
+            "format": "wann-checkpoint",
+            "version": 1,
+            "seed": self.seed,
+            "generation": snap["generation"],
+            "rng": snap["rng"],
+            "tracker": snap["tracker"],
+            "ranked": [g.to_dict() for g in snap["ranked"]],
+            "champion": None if snap["champion"] is None else snap["champion"].to_dict(),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the run then continues exactly as if never stopped."""
+        if state.get("format") != "wann-checkpoint":
+            raise ValueError("not a wann checkpoint")
+        self.seed = int(state["seed"])
+        self.generation = int(state["generation"])
+        self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = state["rng"]
+        self.tracker = InnovationTracker(**state["tracker"])
+        self.ranked = [Genome.from_dict(g) for g in state["ranked"]]
+        self.champion = None if state["champion"] is None else Champion.from_dict(state["champion"])
+        self.population, self._networks = [], []
+        self._ranked_networks = None  # compiled again on the next ask()
+        self._snapshot = self._take_snapshot()
