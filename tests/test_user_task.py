@@ -128,7 +128,13 @@ def test_readme_task_search_evaluate_draw_and_resume(task_dir, tmp_path):
     assert TASK_NAME in proc.stdout
     proc = _run(task_dir, "wann.draw", str(run / "champion.json"), "-o", str(tmp_path / "net.png"),
                 "--task-module", "mytasks.point")
-    assert proc.returncode == 0, proc.stderr and (tmp_path / "net.png").stat().st_size > 0
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "net.png").stat().st_size > 0
+    proc = _run(task_dir, "wann.tune", str(run / "champion.json"), "--task-module", "mytasks.point",
+                "--iterations", "2", "--popsize", "4", "--episodes", "1", "--validation-episodes", "2",
+                "--select-episodes", "2", "--grid-points", "3", "-o", str(tmp_path / "tuned.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "tuned.json").read_text())["conn_weights"]
 
     # resume: the checkpoint names the module, the user must too
     proc = _run(task_dir, "wann.search", "--resume", str(run))

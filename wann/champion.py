@@ -1,16 +1,14 @@
 """The champion: the best confirmed genome of a run, and its JSON file."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 import wann
 from wann.genome import Genome
-from wann.io import write_json_atomic
+from wann.io import read_json, write_json_atomic
 
 FORMAT = "wann-champion"
 
@@ -133,12 +131,7 @@ def save_champion(champion: Champion, path: str | Path) -> None:
 def load_champion(path: str | Path) -> Champion:
     """Read and validate a champion file; ValueError naming the file and the problem."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read champion: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
+    data = read_json(path, "champion")
     try:
         champion = Champion.from_dict(data)
         task = champion_task(champion)

@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--csv", metavar="PATH", help="also write the results as CSV")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    from wann.cli_common import add_task_module_option
+
+    add_task_module_option(parser)
     return parser
 
 
@@ -268,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wann.cli_common import ToolError, check_positive, check_workers, read_champion
+    from wann.cli_common import ToolError, check_positive, check_workers, read_champion, import_task_modules
+
+    import_task_modules(args.task_modules)
 
     check_positive("--episodes", args.episodes)
     check_workers(args.workers)

@@ -20,7 +20,6 @@ matrix, so the reference's parameter order is our innovation order.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from wann.activations import ACTIVATIONS
 from wann.champion import Champion, save_champion
 from wann.config import STANDARD_WEIGHTS
 from wann.genome import Genome, NodeKind, node_depths, validate_genome
-from wann.io import write_json_atomic, write_text_atomic
+from wann.io import read_json, write_json_atomic, write_text_atomic
 from wann.network import compile_genome
 
 REFERENCE_NUMBER_FORMAT = "%1.2e"  # how the reference writes its matrices
@@ -112,12 +111,7 @@ def genome_from_reference(matrix: np.ndarray, n_inputs: int, n_outputs: int) -> 
 def read_reference_params(path: str | Path) -> tuple[np.ndarray, float | None]:
     """Parameters and reported score of a reference tuner file ``[params, score]``."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    data = read_json(path, "tuner parameters")
     params = data[0] if isinstance(data, list) and data and isinstance(data[0], list) else None
     if params is None:
         raise ValueError(f"{path}: expected the reference tuner's JSON [params, score], a list whose first item is a list")
@@ -262,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--to-reference", action="store_true", help="export SOURCE (a champion.json) as a reference .out")
     parser.add_argument("--tuned-out", metavar="PARAMS.json",
                         help="export: also write the champion's conn_weights as a reference [params, score] file")
+    from wann.cli_common import add_task_module_option
+
+    add_task_module_option(parser)
     return parser
 
 
@@ -274,7 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wann.cli_common import ToolError, check_workers
+    from wann.cli_common import ToolError, check_workers, import_task_modules
+
+    import_task_modules(args.task_modules)
 
     needs_bias = args.tuned if not args.to_reference else args.tuned_out
     if needs_bias and (args.weight_bias is None or not math.isfinite(args.weight_bias)):

@@ -1,4 +1,4 @@
-"""Atomic file writes: a crash leaves the old file or the new one, never half of one."""
+"""JSON reading with one-line errors, and atomic file writes: a crash leaves the old file or the new one, never half of one."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,19 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """The parsed JSON file at ``path``; ValueError ``<path>: <problem>`` naming ``what`` it should hold."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: {what} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

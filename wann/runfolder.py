@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 
 from wann.champion import save_champion
-from wann.io import write_json_atomic, write_text_atomic
+from wann.io import read_json, write_json_atomic, write_text_atomic
 
 LOG_COLUMNS = (
     "generation", "best_mean", "best_max", "champion_mean", "champion_connections",
@@ -102,12 +101,7 @@ class RunFolder:
 def read_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     """Load RUN_DIR/checkpoint.json; ValueError with a one-line reason otherwise."""
     path = Path(run_dir) / "checkpoint.json"
-    try:
-        state = json.loads(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read checkpoint: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc.msg}") from None
+    state = read_json(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != "wann-checkpoint":
         raise ValueError(f"{path}: not a wann checkpoint")
     return state

@@ -277,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--select-episodes", type=int, default=d.select_episodes, help=_doc("select_episodes"))
     parser.add_argument("--workers", type=int, default=1, help="worker processes, 0 = all cores (default 1; results do not depend on it)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    from wann.cli_common import add_task_module_option
+
+    add_task_module_option(parser)
     return parser
 
 
@@ -289,7 +292,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wann.cli_common import ToolError, check_positive, check_workers, output_path_for, read_champion
+    from wann.cli_common import (ToolError, check_positive, check_workers, import_task_modules, output_path_for,
+                                 read_champion)
+
+    import_task_modules(args.task_modules)
 
     for name in ("iterations", "popsize", "sigma", "lr", "grid_points", "validation_episodes", "select_every",
                  "select_episodes"):
