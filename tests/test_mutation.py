@@ -449,3 +449,105 @@ def test_shared_weight_never_stored_in_genome():
     compile_genome(g, conn_weights={int(i): 3.0 for i in g.conn_innov})
     assert_unchanged(g, before)
     assert np.all(compile_genome(g).conn_weight == 1.0)
+
+
+# ---- the reference code's variants (search.parent_selection, mutation_fallback, add_connection_rule) ----
+
+
+def hand_genome(nodes: list[tuple[int, int]], conns: list[tuple[int, int, bool]]) -> Genome:
+    """Genome from (id, kind) nodes (activation 1) and (src, dst, enabled) links numbered in order."""
+    return Genome(
+        node_id=np.array([n for n, _ in nodes], dtype=np.int64),
+        node_kind=np.array([k for _, k in nodes], dtype=np.int8),
+        node_act=np.ones(len(nodes), dtype=np.int8),
+        conn_innov=np.arange(len(conns), dtype=np.int64),
+        conn_src=np.array([c[0] for c in conns], dtype=np.int64),
+        conn_dst=np.array([c[1] for c in conns], dtype=np.int64),
+        conn_enabled=np.array([c[2] for c in conns], dtype=bool),
+    )
+
+
+I, B, O, H = NodeKind.INPUT, NodeKind.BIAS, NodeKind.OUTPUT, NodeKind.HIDDEN
+
+
+def test_reference_layers_count_enabled_genes_only():
+    # inputs 0, 1; bias 2; output 3; hidden 4 -> 5 (disabled), 5 -> 6 (enabled)
+    g = hand_genome([(0, I), (1, I), (2, B), (3, O), (4, H), (5, H), (6, H)],
+                    [(0, 4, True), (4, 5, False), (5, 6, True), (6, 3, True), (1, 5, True)])
+    from wann.mutation import reference_layers
+
+    assert reference_layers(g) == {0: 0, 1: 0, 2: 0, 4: 1, 5: 1, 6: 2, 3: 3}
+    assert node_depths(g)[5] == 2  # the default rule counts the disabled gene
+
+
+def test_reference_add_connection_picks_the_source_first():
+    from wann.mutation import add_connection_reference
+
+    # inputs 0, 1, bias 2, outputs 3, 4, 5. Linked already: 0->3, 0->4, 2->3, 2->4, 2->5.
+    # Legal: 0->5 (source 0 has one target) and 1->3, 1->4, 1->5 (source 1 has three).
+    g = hand_genome([(0, I), (1, I), (2, B), (3, O), (4, O), (5, O)],
+                    [(0, 3, True), (0, 4, True), (2, 3, True), (2, 4, True), (2, 5, True)])
+    rng = np.random.default_rng(0)
+    picks = []
+    for _ in range(3000):
+        child = add_connection_reference(g, rng, InnovationTracker(next_node_id=6, next_innovation=5))
+        validate_genome(child)
+        picks.append((int(child.conn_src[-1]), int(child.conn_dst[-1])))
+    share = picks.count((0, 5)) / len(picks)
+    assert set(picks) == {(0, 5), (1, 3), (1, 4), (1, 5)}
+    assert 0.46 < share < 0.54  # each source with a target is equally likely; uniform pairs would give 1/4
+    uniform = [add_connection(g, rng, InnovationTracker(next_node_id=6, next_innovation=5)) for _ in range(3000)]
+    share = sum(int(c.conn_src[-1]) == 0 for c in uniform) / len(uniform)
+    assert 0.21 < share < 0.29
+
+
+def test_reference_add_connection_never_closes_a_cycle_through_a_disabled_gene():
+    from wann.mutation import add_connection_reference, reference_layers
+
+    # input 0, bias 1, output 2, hidden 4, 5, 6: 0->6->4 enabled puts 4 at layer 2; 4->5 is disabled,
+    # so 5 is layer 1 and 5->4 is legal by layers, but it would close 5->4->5 if 4->5 were re-enabled.
+    g = hand_genome([(0, I), (1, B), (2, O), (4, H), (5, H), (6, H)],
+                    [(0, 6, True), (6, 4, True), (4, 5, False), (0, 5, True), (5, 2, True), (4, 2, True)])
+    layers = reference_layers(g)
+    assert layers[5] < layers[4]
+    rng = np.random.default_rng(1)
+    picked = set()
+    for _ in range(500):
+        child = add_connection_reference(g, rng, InnovationTracker(next_node_id=7, next_innovation=6))
+        validate_genome(child)  # acyclic over every gene
+        picked.add((int(child.conn_src[-1]), int(child.conn_dst[-1])))
+    assert (5, 4) not in picked
+    assert (1, 4) in picked and (6, 2) in picked  # other links to deeper layers are made
+
+
+def test_clone_fallback_keeps_an_unchanged_child_when_the_drawn_mutation_cannot_apply():
+    # every input feeds the output, no hidden node, nothing disabled: only add_node can apply
+    g = hand_genome([(0, I), (1, I), (2, B), (3, O)], [(0, 3, True), (1, 3, True), (2, 3, True)])
+    rates = MutationRates(add_connection=0.0, add_node=0.5, enable_connection=0.0, change_activation=0.5)
+    rng = np.random.default_rng(2)
+    fresh = lambda: InnovationTracker(next_node_id=4, next_innovation=3)  # noqa: E731
+    redraw = [mutate(g, rng, fresh(), rates, ALL_ACTS) for _ in range(400)]
+    assert all(len(c.node_id) == 5 for c in redraw)  # the roulette falls through to add_node
+    clone = [mutate(g, rng, fresh(), rates, ALL_ACTS, fallback="clone") for _ in range(400)]
+    unchanged = [c for c in clone if len(c.node_id) == 4]
+    assert all(conn_table(c) == conn_table(g) for c in unchanged)
+    assert 0.42 < len(unchanged) / len(clone) < 0.58
+    assert all(len(c.node_id) == 5 for c in clone if len(c.node_id) != 4)
+
+
+def test_best_of_two_is_a_tournament_twice_as_large():
+    from wann.searcher import tournament_winners
+
+    draws = 200_000
+    pool = 10
+
+    def histogram(rule: str, size: int, seed: int) -> np.ndarray:
+        winners = tournament_winners(np.random.default_rng(seed), pool, draws, size, rule)
+        return np.bincount(winners, minlength=pool) / draws
+
+    twice = histogram("best_of_two", 2, 0)
+    assert np.abs(twice - histogram("tournament", 4, 1)).max() < 0.01
+    assert np.abs(twice - histogram("tournament", 2, 2)).max() > 0.1
+    # the law of the minimum of 4 uniform draws over 10 ranks
+    exact = ((pool - np.arange(pool)) / pool) ** 4 - ((pool - np.arange(pool) - 1) / pool) ** 4
+    assert np.abs(twice - exact).max() < 0.01

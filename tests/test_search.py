@@ -12,6 +12,7 @@ import yaml
 from tests.helpers import ROOT, popen_cli, run_cli
 from wann.config import config_from_dict, load_config, reference_markdown
 from wann.evaluate import Evaluator, SerialBackend
+from wann.genome import validate_genome
 from wann.search import WannSearch
 
 SMOKE = "configs/smoke.yaml"
@@ -183,3 +184,22 @@ def test_shipped_configs_load():
         if path.name.startswith("prune"):
             continue  # the pruning companion's own format
         load_config(path)
+
+
+def test_reference_parity_options_run_and_resume_exactly():
+    parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference"}
+    config = _small_config(generations=8, **parity)
+    with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:
+        straight = WannSearch(config)
+        straight.run(ev)
+        first = WannSearch(config)
+        first.run(ev, generations=4)
+        second = WannSearch(config)
+        second.load_state_dict(json.loads(json.dumps(first.state_dict())))
+        second.run(ev)
+        default = WannSearch(_small_config(generations=8))
+        default.run(ev)
+    assert [g.to_dict() for g in second.ranked] == [g.to_dict() for g in straight.ranked]
+    assert [g.to_dict() for g in default.ranked] != [g.to_dict() for g in straight.ranked]
+    for genome in straight.ranked:
+        validate_genome(genome)

@@ -65,6 +65,9 @@ class SearchConfig:
     elite_ratio: float = param(0.2, "fraction of best-ranked genomes copied unchanged", min=0.0, max=1.0)
     tournament_size: int = param(8, "genomes drawn per tournament (best rank wins)", min=1)
     prob_connection_objective: float = param(0.8, "probability a generation ranks on (mean, 1/connections) instead of (mean, max)", min=0.0, max=1.0)
+    parent_selection: str = param("tournament", "tournament: the best of tournament_size; best_of_two: the better of two tournament winners, as the reference code (an effective tournament twice as large)", choices=("tournament", "best_of_two"))
+    mutation_fallback: str = param("redraw", "when the drawn mutation cannot apply: redraw among the others, or clone (an unchanged child, as the reference code)", choices=("redraw", "clone"))
+    add_connection_rule: str = param("uniform", "uniform: any unlinked shallower->deeper pair, depth from every gene; reference: a random source, then a target, layers from enabled genes, as the reference code", choices=("uniform", "reference"))
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 Each operator returns a new genome, or ``None`` when it cannot apply to this
 genome (no legal link, nothing to split, nothing disabled, no hidden node).
-The roulette then draws again among the operators that can apply, in
-proportion to their probabilities, so an inapplicable operator never turns
-into a silent "no change".
+By default the roulette then draws again among the operators that can
+apply, in proportion to their probabilities, so an inapplicable operator
+never turns into a silent "no change". Two options reproduce the reference
+code instead (``search.mutation_fallback: clone``: the child is an unchanged
+copy; ``search.add_connection_rule: reference``: :func:`add_connection_reference`).
 """
 from __future__ import annotations
 
@@ -54,6 +56,78 @@ def add_connection(
     child.conn_dst = np.append(child.conn_dst, dst)
     child.conn_enabled = np.append(child.conn_enabled, True)
     return child
+
+
+def reference_layers(genome: Genome) -> dict[int, int]:
+    """Layers as the reference code's add-connection computes them, from enabled genes only.
+
+    Inputs and bias are layer 0; a hidden node is 1 + the largest layer of its
+    enabled hidden sources (1 without any); outputs are one past the deepest
+    hidden layer (1 without hidden nodes).
+    """
+    kind = dict(zip(genome.node_id.tolist(), genome.node_kind.tolist()))
+    hidden = [n for n, k in kind.items() if k == NodeKind.HIDDEN]
+    sources: dict[int, list[int]] = {n: [] for n in hidden}
+    for s, d, on in zip(genome.conn_src.tolist(), genome.conn_dst.tolist(), genome.conn_enabled.tolist()):
+        if on and kind[s] == NodeKind.HIDDEN and kind[d] == NodeKind.HIDDEN:
+            sources[d].append(s)
+    layer: dict[int, int] = {}
+
+    def hidden_layer(node: int) -> int:
+        if node not in layer:  # the genome is acyclic, so this recursion ends
+            layer[node] = 1 + max((hidden_layer(p) for p in sources[node]), default=0)
+        return layer[node]
+
+    for node in hidden:
+        hidden_layer(node)
+    last = max(layer.values(), default=0) + 1
+    return {n: (0 if k <= NodeKind.BIAS else last if k == NodeKind.OUTPUT else layer[n]) for n, k in kind.items()}
+
+
+def add_connection_reference(
+    genome: Genome, rng: np.random.Generator, tracker: InnovationTracker
+) -> Genome | None:
+    """Add a link as the reference code does: a random source first, then a random target.
+
+    Sources are visited in random order; the first with a legal target gets
+    a link to one of them, drawn uniformly. Legal: a deeper layer by
+    :func:`reference_layers` (enabled genes only) and no gene yet from that
+    source. Unlike the reference, a target that reaches the source through
+    any gene (a disabled one included) is skipped, so re-enabling a gene can
+    never close a cycle. None if no source has a legal target.
+    """
+    layer = reference_layers(genome)
+    ids = genome.node_id.tolist()
+    src_all, dst_all = genome.conn_src.tolist(), genome.conn_dst.tolist()
+    parents: dict[int, list[int]] = {n: [] for n in ids}
+    for s, d in zip(src_all, dst_all):
+        parents[d].append(s)
+    for k in rng.permutation(len(ids)):
+        src = ids[int(k)]
+        linked = {d for s, d in zip(src_all, dst_all) if s == src}
+        ancestors = _reach_back(src, parents)
+        targets = [d for d in ids if layer[d] > layer[src] and d not in linked and d not in ancestors]
+        if targets:
+            dst = targets[int(rng.integers(len(targets)))]
+            child = genome.copy()
+            child.conn_innov = np.append(child.conn_innov, tracker.link(src, dst))
+            child.conn_src = np.append(child.conn_src, src)
+            child.conn_dst = np.append(child.conn_dst, dst)
+            child.conn_enabled = np.append(child.conn_enabled, True)
+            return child
+    return None
+
+
+def _reach_back(node: int, parents: dict[int, list[int]]) -> set[int]:
+    """Every node with a path (through any gene) to ``node``."""
+    seen: set[int] = set()
+    stack = list(parents[node])
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(parents[n])
+    return seen
 
 
 def add_node(
@@ -114,13 +188,20 @@ def mutate(
     tracker: InnovationTracker,
     rates: MutationRates,
     hidden_activations: np.ndarray,
+    fallback: str = "redraw",
+    connection_rule: str = "uniform",
 ) -> Genome:
-    """Apply exactly one structural change chosen by roulette among applicable ones.
+    """Apply exactly one structural change chosen by roulette.
 
-    Returns an unchanged copy only when no operator can apply at all.
+    ``fallback`` "redraw": an operator that cannot apply is dropped and the
+    roulette draws again, so the result is an unchanged copy only when no
+    operator can apply at all; "clone": the child is an unchanged copy, as
+    in the reference code. ``connection_rule`` "uniform" uses
+    :func:`add_connection`, "reference" :func:`add_connection_reference`.
     """
+    link = add_connection if connection_rule == "uniform" else add_connection_reference
     operators = {
-        "add_connection": lambda: add_connection(genome, rng, tracker),
+        "add_connection": lambda: link(genome, rng, tracker),
         "add_node": lambda: add_node(genome, rng, tracker, hidden_activations),
         "enable_connection": lambda: enable_connection(genome, rng),
         "change_activation": lambda: change_activation(genome, rng, hidden_activations),
@@ -132,6 +213,8 @@ def mutate(
         child = operators[names[pick]]()
         if child is not None:
             return child
+        if fallback == "clone":
+            break
         names.pop(pick)
         weights = np.delete(weights, pick)
     return genome.copy()

@@ -32,6 +32,18 @@ CONFIRM_SEEDS = 2
 Reporter = Callable[["WannSearch", dict[str, Any]], None]
 
 
+def tournament_winners(rng: np.random.Generator, pool: int, count: int, size: int, rule: str = "tournament") -> np.ndarray:
+    """Rank indices of ``count`` parents drawn from a pool of ``pool`` ranked genomes (0 = best).
+
+    "tournament": the best of ``size`` uniform draws; "best_of_two": the
+    better winner of two such tournaments, as the reference code does.
+    """
+    winners = rng.integers(pool, size=(count, size)).min(axis=1)
+    if rule == "best_of_two":
+        winners = np.minimum(winners, rng.integers(pool, size=(count, size)).min(axis=1))
+    return winners
+
+
 class WannSearch:
     """Search state plus the operators that advance it one generation at a time."""
 
@@ -112,11 +124,11 @@ class WannSearch:
         children = [g.copy() for g in ranked[:n_elite]]
         parents = list(range(n_elite))
         n_children = n - n_elite
-        # tournaments on rank: the lowest index drawn is the best-ranked entrant
-        winners = self.rng.integers(len(pool), size=(n_children, s.tournament_size)).min(axis=1)
+        winners = tournament_winners(self.rng, len(pool), n_children, s.tournament_size, s.parent_selection)
         for w in winners:
             children.append(
-                mutate(pool[int(w)], self.rng, self.tracker, self.rates, self.hidden_activations)
+                mutate(pool[int(w)], self.rng, self.tracker, self.rates, self.hidden_activations,
+                       s.mutation_fallback, s.add_connection_rule)
             )
             parents.append(int(w))
         return children, parents
