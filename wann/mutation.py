@@ -49,7 +49,11 @@ def add_connection(
     if len(candidates) == 0:
         return None
     si, di = candidates[rng.integers(len(candidates))]
-    src, dst = int(ids[si]), int(ids[di])
+    return _with_link(genome, int(ids[si]), int(ids[di]), tracker)
+
+
+def _with_link(genome: Genome, src: int, dst: int, tracker: InnovationTracker) -> Genome:
+    """A copy of ``genome`` with a new enabled link src->dst."""
     child = genome.copy()
     child.conn_innov = np.append(child.conn_innov, tracker.link(src, dst))
     child.conn_src = np.append(child.conn_src, src)
@@ -108,13 +112,7 @@ def add_connection_reference(
         ancestors = _reach_back(src, parents)
         targets = [d for d in ids if layer[d] > layer[src] and d not in linked and d not in ancestors]
         if targets:
-            dst = targets[int(rng.integers(len(targets)))]
-            child = genome.copy()
-            child.conn_innov = np.append(child.conn_innov, tracker.link(src, dst))
-            child.conn_src = np.append(child.conn_src, src)
-            child.conn_dst = np.append(child.conn_dst, dst)
-            child.conn_enabled = np.append(child.conn_enabled, True)
-            return child
+            return _with_link(genome, src, targets[int(rng.integers(len(targets)))], tracker)
     return None
 
 
