@@ -292,14 +292,13 @@ def _run(args: argparse.Namespace) -> int:
     check_workers(args.workers)
     from wann.tasks import get_task
 
-    get_task(args.task)  # an unknown task fails here, before any work
+    task = get_task(args.task)  # an unknown task fails here, before any work
     t0 = time.perf_counter()
     matrix = read_reference_matrix(args.source)
     params, score = (None, None) if not args.tuned else read_reference_params(args.tuned)
     source: dict[str, Any] = {"format": "reference .out", "file": str(args.source)}
     if args.tuned:
         source.update({"tuned": str(args.tuned), "weight_bias": args.weight_bias, "reported_score": score})
-    task = get_task(args.task)
     try:
         genome = genome_from_reference(matrix, task.n_inputs, task.n_outputs)
     except ValueError as exc:

@@ -179,3 +179,13 @@ class Task:
     def action_from_outputs(self, outputs: np.ndarray) -> Any:
         """Turn one output vector into an env action (the compiled rule of the fused path)."""
         return self.action.to_env(outputs)
+
+
+def make_gymnasium_env(env_id: str, render_mode: str | None = None):
+    """``gymnasium.make(env_id, render_mode=...)``: the gymnasium twin of a built-in task.
+
+    Use ``functools.partial(make_gymnasium_env, ENV_ID)`` as a task's ``env_factory``.
+    """
+    import gymnasium
+
+    return gymnasium.make(env_id, render_mode=render_mode)

@@ -10,13 +10,15 @@ reaches the goal, which ends the episode.
 """
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
 from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
@@ -126,12 +128,6 @@ def acrobot_observe(states, lane, values):
     values[5, lane] = np.float32(states[3, lane])
 
 
-def _make_env(render_mode: str | None = None):
-    import gymnasium
-
-    return gymnasium.make(ENV_ID, render_mode=render_mode)
-
-
 register_task(Task(
     name=ENV_ID,
     n_inputs=6,
@@ -146,5 +142,5 @@ register_task(Task(
         observe=acrobot_observe,
         step=acrobot_step,
     ),
-    env_factory=_make_env,
+    env_factory=functools.partial(make_gymnasium_env, ENV_ID),
 ))

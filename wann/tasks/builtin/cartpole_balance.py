@@ -8,13 +8,15 @@ float32, so ``cartpole_observe`` rounds to float32 the same way.
 """
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
 from wann.tasks.registry import register_task
 
 # Constants as gymnasium derives them (same operations, so the same doubles).
@@ -101,12 +103,6 @@ def cartpole_step_actions(states, lane, actions):
     return cartpole_step(states, lane, 1 if actions[0, lane] == 1.0 else 0)
 
 
-def _make_env(render_mode: str | None = None):
-    import gymnasium
-
-    return gymnasium.make("CartPole-v1", render_mode=render_mode)
-
-
 register_task(Task(
     name="CartPole-v1",
     n_inputs=4,
@@ -122,5 +118,5 @@ register_task(Task(
         observe=cartpole_observe,
         step=cartpole_step_actions,
     ),
-    env_factory=_make_env,
+    env_factory=functools.partial(make_gymnasium_env, "CartPole-v1"),
 ))

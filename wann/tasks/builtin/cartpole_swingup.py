@@ -22,7 +22,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
 from wann.tasks.registry import register_task
 
 # Physical constants of the reference swing-up task.
@@ -259,10 +259,6 @@ def register_envs() -> None:
         )
 
 
-def _make_env(env_id: str, render_mode: str | None = None):
-    return gymnasium.make(env_id, render_mode=render_mode)
-
-
 register_envs()
 SWINGUP_PHYSICS = FusedPhysics(
     state_rows=STATE_ROWS,
@@ -281,5 +277,5 @@ for _env_id, _steps in SWINGUP_IDS.items():
         input_labels=SWINGUP_OBS_LABELS,
         output_labels=SWINGUP_ACT_LABELS,
         physics=SWINGUP_PHYSICS,
-        env_factory=functools.partial(_make_env, _env_id),
+        env_factory=functools.partial(make_gymnasium_env, _env_id),
     ))

@@ -9,13 +9,15 @@ terminates; gymnasium's TimeLimit truncates it at 200 steps.
 """
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task
+from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
 from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
@@ -69,12 +71,6 @@ def pendulum_observe(states, lane, values):
     values[2, lane] = np.float32(states[1, lane])
 
 
-def _make_env(render_mode: str | None = None):
-    import gymnasium
-
-    return gymnasium.make(ENV_ID, render_mode=render_mode)
-
-
 register_task(Task(
     name=ENV_ID,
     n_inputs=3,
@@ -89,5 +85,5 @@ register_task(Task(
         observe=pendulum_observe,
         step=pendulum_step,
     ),
-    env_factory=_make_env,
+    env_factory=functools.partial(make_gymnasium_env, ENV_ID),
 ))
