@@ -20,8 +20,8 @@ import math
 import numpy as np
 from numba import njit
 
-from wann.activations import apply_activation
-from wann.network import max_nodes
+from wann.engine.activations import apply_activation
+from wann.engine.network import max_nodes
 from wann.tasks.builtin.cartpole_balance import cartpole_observe, cartpole_step
 from wann.tasks.builtin.cartpole_swingup import FORCE_MAG, X_THRESHOLD, _advance, _reward
 
@@ -29,7 +29,7 @@ from wann.tasks.builtin.cartpole_swingup import FORCE_MAG, X_THRESHOLD, _advance
 SWINGUP = 0
 CARTPOLE = 1
 TASK_CODES = {"wann/CartPoleSwingUp-v1": SWINGUP, "wann/CartPoleSwingUpHard-v1": SWINGUP, "CartPole-v1": CARTPOLE}
-from wann.supervised import NONFINITE_LOSS, softmax_row_loss
+from wann.engine.classify import NONFINITE_LOSS, softmax_row_loss
 
 
 @njit(cache=True)

@@ -36,12 +36,12 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks.` importable
 
 import numba  # noqa: E402
 
-from wann.activations import activation_id  # noqa: E402
-from wann.config import STANDARD_WEIGHTS  # noqa: E402
-from wann.evaluator import Evaluator, ProcessBackend, SerialBackend, gym_rollouts, run_rollouts  # noqa: E402
-from wann.genome import initial_genome, initial_tracker  # noqa: E402
-from wann.mutation import MutationRates, mutate  # noqa: E402
-from wann.network import Network, compile_genome, forward_into, stack_networks  # noqa: E402
+from wann.engine.activations import activation_id  # noqa: E402
+from wann.engine.config import STANDARD_WEIGHTS  # noqa: E402
+from wann.engine.evaluator import Evaluator, ProcessBackend, SerialBackend, gym_rollouts, run_rollouts  # noqa: E402
+from wann.engine.genome import initial_genome, initial_tracker  # noqa: E402
+from wann.engine.mutation import MutationRates, mutate  # noqa: E402
+from wann.engine.network import Network, compile_genome, forward_into, stack_networks  # noqa: E402
 from wann.tasks import Task, resolve_task  # noqa: E402
 
 TASKS = ["wann/CartPoleSwingUp-v1", "Pendulum-v1", "Acrobot-v1", "MountainCarContinuous-v0",
@@ -97,7 +97,7 @@ def gym_one_process(task: Task, nets: list[Network], budget: int) -> float:
     steps, t0 = 0, time.perf_counter()
     try:
         for net in nets:
-            _, n = gym_rollouts(task, stack_networks([net]), np.array(STANDARD_WEIGHTS), SEEDS, task.max_steps, env=env)
+            _, n = gym_rollouts(task, stack_networks([net]), np.array(STANDARD_WEIGHTS), SEEDS, task.max_steps, env_source=lambda: env)
             steps += n
             if steps >= budget:
                 break
@@ -144,13 +144,13 @@ def _first_call(task: Task, env: dict) -> float:
     import subprocess
 
     code = ("import time, numpy as np; t0 = time.perf_counter();"
-            "from wann.tasks import get_task; from wann.evaluator import run_rollouts;"
-            "from wann.genome import initial_genome; from wann.network import compile_genome, stack_networks;"
+            "from wann.tasks import get_task; from wann.engine.evaluator import run_rollouts;"
+            "from wann.engine.genome import initial_genome; from wann.engine.network import compile_genome, stack_networks;"
             f"task = get_task({task.name!r});"
             "net = compile_genome(initial_genome(task.n_inputs, task.n_outputs, 0, 1.0, np.random.default_rng(0)));"
             "run_rollouts(task, stack_networks([net]), np.ones(1), np.zeros(1, dtype=np.int64), 1);"
             "print(time.perf_counter() - t0)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env_source=lambda: env)
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -11,7 +11,7 @@ last population:
 (b) the gymnasium env with our compiled forward pass called once per step;
 (c) the per-episode fused kernel (``benchmarks/per_episode.py``, what the
     engine ran before the lockstep kernel): the baseline, one process;
-(d) the lockstep fused kernel (``wann.rollout.fused_rollouts``), one process;
+(d) the lockstep fused kernel (``wann.engine.rollout.fused_rollouts``), one process;
 (e) (d) on every core through the process backend.
 
 All paths score the same networks at the six standard shared weights, three
@@ -51,15 +51,15 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks.` importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.per_episode import TASK_CODES, classify_shard_per_row, rollout_shard_per_episode  # noqa: E402
-from wann.activations import ACTIVATIONS, activation_id  # noqa: E402
-from wann.config import STANDARD_WEIGHTS, load_config  # noqa: E402
-from wann.evaluate import Evaluator, ProcessBackend, SerialBackend, gym_rollouts  # noqa: E402
-from wann.genome import Genome, initial_genome, initial_tracker  # noqa: E402
-from wann.mutation import MutationRates, mutate  # noqa: E402
-from wann.network import Network, compile_genome, stack_networks  # noqa: E402
-from wann.rollout import fused_rollouts  # noqa: E402
-from wann.search import WannSearch  # noqa: E402
-from wann.supervised import classify_shard  # noqa: E402
+from wann.engine.activations import ACTIVATIONS, activation_id  # noqa: E402
+from wann.engine.config import STANDARD_WEIGHTS, load_config  # noqa: E402
+from wann.engine.evaluator import Evaluator, ProcessBackend, SerialBackend, gym_rollouts  # noqa: E402
+from wann.engine.genome import Genome, initial_genome, initial_tracker  # noqa: E402
+from wann.engine.mutation import MutationRates, mutate  # noqa: E402
+from wann.engine.network import Network, compile_genome, stack_networks  # noqa: E402
+from wann.engine.rollout import fused_rollouts  # noqa: E402
+from wann.engine.search import WannSearch  # noqa: E402
+from wann.engine.classify import classify_shard  # noqa: E402
 from wann.tasks import get_task  # noqa: E402
 
 TASK = "wann/CartPoleSwingUp-v1"
@@ -200,7 +200,7 @@ def _per_episode(task, batch, weights, seeds, max_steps):
 def fused(kernel, nets: list[Network], repeats: int) -> tuple[float, int]:
     """(c) or (d): the whole population in one compiled call of ``kernel``, this process.
 
-    ``kernel(task, batch, weights, seeds, max_steps)``: :func:`wann.rollout.fused_rollouts`
+    ``kernel(task, batch, weights, seeds, max_steps)``: :func:`wann.engine.rollout.fused_rollouts`
     or the per-episode baseline.
     """
     task = get_task(TASK)
@@ -335,7 +335,7 @@ def python_overhead(pop_size: int, generations: int = 5) -> tuple[float, float]:
 
 
 _COMPILE_PROBE = """
-from wann.evaluate import Evaluator
+from wann.engine.evaluator import Evaluator
 from wann.tasks import get_task
 ev = Evaluator(get_task("wann/CartPoleSwingUp-v1"), [1.0])
 seconds = ev.start()

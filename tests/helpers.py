@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wann.genome import Genome, initial_genome, initial_tracker
-from wann.mutation import MutationRates, mutate
+from wann.engine.genome import Genome, initial_genome, initial_tracker
+from wann.engine.mutation import MutationRates, mutate
 
 ROOT = Path(__file__).resolve().parents[1]
 

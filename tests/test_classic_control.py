@@ -125,8 +125,8 @@ def test_initial_state_matches_reset(task_name):
 def test_fused_path_equals_gymnasium_path_on_networks(task_name):
     """Whole rollouts of grown networks: the engine's fused path and its gymnasium path agree."""
     from tests.helpers import grow_genome
-    from wann.evaluate import gym_rollouts, run_rollouts
-    from wann.network import compile_genome, stack_networks
+    from wann.engine.evaluator import gym_rollouts, run_rollouts
+    from wann.engine.network import compile_genome, stack_networks
 
     task = get_task(task_name)
     assert task.physics is not None  # selected automatically for the plain gymnasium id
@@ -138,7 +138,7 @@ def test_fused_path_equals_gymnasium_path_on_networks(task_name):
     seeds = np.array([7, 8])
     fused, fused_steps = run_rollouts(task, batch, weights, seeds, task.max_steps)
     env = task.make_env()
-    gym, gym_steps = gym_rollouts(task, batch, weights, seeds, task.max_steps, env=env)
+    gym, gym_steps = gym_rollouts(task, batch, weights, seeds, task.max_steps, env_source=lambda: env)
     env.close()
     assert fused_steps == gym_steps
     assert np.array_equal(fused, gym)

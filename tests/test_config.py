@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from wann.config import (
+from wann.errors import UserError
+from wann.engine.config import (
     SECTIONS,
     Config,
-    ConfigError,
     EvaluationConfig,
     RunConfig,
     SearchConfig,
@@ -30,7 +30,7 @@ def write(tmp_path: Path, text: str, name: str = "run.yaml") -> Path:
 
 
 def one_line_error(path_or_data, *, overrides=None, source="<config>") -> str:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(UserError) as info:
         if isinstance(path_or_data, Path):
             load_config(path_or_data, overrides)
         else:
@@ -260,7 +260,7 @@ def test_overrides_through_load_config(tmp_path):
 
 @pytest.mark.parametrize("bad", ["search.pop_size", "pop_size=3", "=3"])
 def test_malformed_overrides(bad):
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(UserError) as info:
         apply_overrides({}, [bad])
     msg = str(info.value)
     assert "\n" not in msg and bad in msg

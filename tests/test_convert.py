@@ -1,4 +1,4 @@
-"""wann.convert: the reference code's .out matrix and tuner parameters, both ways."""
+"""wann.tools.convert: the reference code's .out matrix and tuner parameters, both ways."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from helpers import grow_genome
-from wann.champion import Champion, load_champion, save_champion
-from wann.convert import (
+from wann.engine.champion import Champion, load_champion, save_champion
+from wann.tools.convert import (
     conn_weights_from_params,
     format_reference_matrix,
     genome_from_reference,
@@ -20,7 +20,7 @@ from wann.convert import (
     reference_matrix,
     reference_params,
 )
-from wann.network import compile_genome, forward
+from wann.engine.network import compile_genome, forward
 
 ROOT = Path(__file__).resolve().parents[1]
 SWINGUP = "wann/CartPoleSwingUp-v1"

@@ -19,11 +19,11 @@ from wann.tasks.builtin.digits import (  # noqa: E402
     load_digits_split,
     stratified_split,
 )
-from wann.activations import ACTIVATION_IDS  # noqa: E402
-from wann.genome import initial_genome, initial_tracker  # noqa: E402
-from wann.mutation import MutationRates, mutate  # noqa: E402
-from wann.network import compile_genome, forward, stack_networks  # noqa: E402
-from wann.supervised import NONFINITE_LOSS, classification_metrics, classify_shard  # noqa: E402
+from wann.engine.activations import ACTIVATION_IDS  # noqa: E402
+from wann.engine.genome import initial_genome, initial_tracker  # noqa: E402
+from wann.engine.mutation import MutationRates, mutate  # noqa: E402
+from wann.engine.network import compile_genome, forward, stack_networks  # noqa: E402
+from wann.engine.classify import NONFINITE_LOSS, classification_metrics, classify_shard  # noqa: E402
 from wann.tasks import get_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

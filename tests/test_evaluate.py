@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import grow_genome
-from wann.config import STANDARD_WEIGHTS
-from wann.evaluate import (
+from wann.engine.config import STANDARD_WEIGHTS
+from wann.engine.evaluator import (
     Evaluator,
     ProcessBackend,
     SerialBackend,
@@ -14,7 +14,7 @@ from wann.evaluate import (
     gym_rollouts,
     run_rollouts,
 )
-from wann.network import compile_genome, forward, stack_networks
+from wann.engine.network import compile_genome, forward, stack_networks
 from wann.tasks import get_task
 
 
@@ -41,7 +41,7 @@ def test_compiled_rollouts_equal_gymnasium_rollouts(task_name):
 def test_rollout_by_hand_on_swingup():
     """A bias -> output network pushes with force clip(w) every step: replay it in the env."""
     task = get_task("wann/CartPoleSwingUpHard-v1")
-    from wann.genome import initial_genome
+    from wann.engine.genome import initial_genome
 
     genome = initial_genome(5, 1, 1, 0.0, np.random.default_rng(0))
     genome.conn_enabled[genome.conn_src == 5] = True  # only the bias link
@@ -73,17 +73,20 @@ def test_processes_backend_is_bit_identical_to_serial():
 
 
 def test_fitness_is_mean_and_max_over_weights_of_rollout_means():
-    rewards = np.arange(2 * 3 * 4, dtype=float).reshape(2, 3, 4)
+    # genome 0: weight 0 rollouts (1, 3) -> 2, weight 1 rollouts (10, 20) -> 15, weight 2 (-4, 0) -> -2
+    # genome 1: all rollouts 7 -> 7 at every weight
+    rewards = np.array([[[1.0, 3.0], [10.0, 20.0], [-4.0, 0.0]],
+                        [[7.0, 7.0], [7.0, 7.0], [7.0, 7.0]]])
     mean, best, per_weight = fitness_from_rewards(rewards)
-    np.testing.assert_allclose(per_weight, rewards.mean(axis=2))
-    np.testing.assert_allclose(mean, rewards.mean(axis=2).mean(axis=1))
-    np.testing.assert_allclose(best, rewards.mean(axis=2).max(axis=1))
+    assert per_weight.tolist() == [[2.0, 15.0, -2.0], [7.0, 7.0, 7.0]]
+    assert mean.tolist() == [5.0, 7.0]  # (2 + 15 - 2) / 3 = 5
+    assert best.tolist() == [15.0, 7.0]
 
 
 def test_forward_of_one_network_matches_batch():
     nets = _networks("wann/CartPoleSwingUp-v1", 3, seed=9)
     x = np.random.default_rng(0).normal(size=(4, 5))
-    from wann.network import forward_batch
+    from wann.engine.network import forward_batch
 
     batch = forward_batch(*stack_networks(nets).arrays(), x, np.array([0.5, -2.0]))
     for g, net in enumerate(nets):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from wann.genome import (
+from wann.engine.genome import (
     Genome,
     NodeKind,
     initial_genome,
@@ -15,7 +15,7 @@ from wann.genome import (
     node_depths,
     validate_genome,
 )
-from wann.mutation import MutationRates, mutate
+from wann.engine.mutation import MutationRates, mutate
 
 ALL_ACTS = np.arange(1, 11, dtype=np.int8)
 

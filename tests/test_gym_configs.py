@@ -2,7 +2,7 @@
 
 Each config runs for one short generation (small population, episodes capped
 at 100 steps) through ``python -m wann.search``; then ``wann.evaluate``,
-``wann.draw`` and ``wann.watch`` run on the champion it wrote.
+``wann.tools.draw`` and ``wann.tools.watch`` run on the champion it wrote.
 """
 from __future__ import annotations
 

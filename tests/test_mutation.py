@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from wann.genome import (
+from wann.engine.genome import (
     Genome,
     InnovationTracker,
     NodeKind,
@@ -15,7 +15,7 @@ from wann.genome import (
     node_depths,
     validate_genome,
 )
-from wann.mutation import (
+from wann.engine.mutation import (
     MutationRates,
     add_connection,
     add_node,
@@ -23,7 +23,7 @@ from wann.mutation import (
     enable_connection,
     mutate,
 )
-from wann.network import compile_genome
+from wann.engine.network import compile_genome
 
 ALL_ACTS = np.arange(1, 11, dtype=np.int8)
 NO_STEP = np.array([1, 3, 4, 5, 6, 7, 8, 9, 10], dtype=np.int8)
@@ -474,14 +474,14 @@ def test_reference_layers_count_enabled_genes_only():
     # inputs 0, 1; bias 2; output 3; hidden 4 -> 5 (disabled), 5 -> 6 (enabled)
     g = hand_genome([(0, I), (1, I), (2, B), (3, O), (4, H), (5, H), (6, H)],
                     [(0, 4, True), (4, 5, False), (5, 6, True), (6, 3, True), (1, 5, True)])
-    from wann.mutation import reference_layers
+    from wann.engine.mutation import reference_layers
 
     assert reference_layers(g) == {0: 0, 1: 0, 2: 0, 4: 1, 5: 1, 6: 2, 3: 3}
     assert node_depths(g)[5] == 2  # the default rule counts the disabled gene
 
 
 def test_reference_add_connection_picks_the_source_first():
-    from wann.mutation import add_connection_reference
+    from wann.engine.mutation import add_connection_reference
 
     # inputs 0, 1, bias 2, outputs 3, 4, 5. Linked already: 0->3, 0->4, 2->3, 2->4, 2->5.
     # Legal: 0->5 (source 0 has one target) and 1->3, 1->4, 1->5 (source 1 has three).
@@ -502,7 +502,7 @@ def test_reference_add_connection_picks_the_source_first():
 
 
 def test_reference_add_connection_never_closes_a_cycle_through_a_disabled_gene():
-    from wann.mutation import add_connection_reference, reference_layers
+    from wann.engine.mutation import add_connection_reference, reference_layers
 
     # input 0, bias 1, output 2, hidden 4, 5, 6: 0->6->4 enabled puts 4 at layer 2; 4->5 is disabled,
     # so 5 is layer 1 and 5->4 is legal by layers, but it would close 5->4->5 if 4->5 were re-enabled.
@@ -536,7 +536,7 @@ def test_clone_fallback_keeps_an_unchanged_child_when_the_drawn_mutation_cannot_
 
 
 def test_best_of_two_is_a_tournament_twice_as_large():
-    from wann.searcher import tournament_winners
+    from wann.engine.search import tournament_winners
 
     draws = 200_000
     pool = 10

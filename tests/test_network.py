@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from wann.activations import ACTIVATION_IDS, apply_activation_numpy
-from wann.genome import Genome, InnovationTracker, NodeKind, initial_genome, initial_tracker
-from wann.mutation import MutationRates, mutate
-from wann.network import compile_genome, forward, forward_batch, live_connections, stack_networks
+from wann.engine.activations import ACTIVATION_IDS, apply_activation_numpy
+from wann.engine.genome import Genome, InnovationTracker, NodeKind, initial_genome, initial_tracker
+from wann.engine.mutation import MutationRates, mutate
+from wann.engine.network import compile_genome, forward, forward_batch, live_connections, stack_networks
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -410,9 +410,9 @@ def test_compiled_layout_invariants(random_genomes):
 
 def test_compile_from_parent_equals_compile_genome():
     """Children that only change an activation (or nothing) reuse the parent's network exactly."""
-    from wann.genome import initial_genome, initial_tracker
-    from wann.mutation import MutationRates, mutate
-    from wann.network import compile_from_parent
+    from wann.engine.genome import initial_genome, initial_tracker
+    from wann.engine.mutation import MutationRates, mutate
+    from wann.engine.network import compile_from_parent
 
     rng = np.random.default_rng(12)
     tracker = initial_tracker(4, 2)

@@ -9,7 +9,7 @@ import yaml
 from wann.prune.config import (
     DEFAULT_COMPRESSIONS, PRESETS, Config, MethodConfig, config_from_dict, load_config, reference_markdown,
 )
-from wann.prune.errors import ConfigError
+from wann.errors import UserError
 
 
 def _load(tmp_path, data, overrides=None):
@@ -81,7 +81,7 @@ def test_methods_from_mappings_and_overrides(tmp_path):
     ({"data": {"name": "mnist"}}, "data.path: '': mnist needs the folder"),
 ])
 def test_bad_values_give_one_line_naming_file_key_value_and_what_is_allowed(tmp_path, data, expected):
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(UserError) as info:
         _load(tmp_path, data)
     message = str(info.value)
     assert "\n" not in message
@@ -90,10 +90,10 @@ def test_bad_values_give_one_line_naming_file_key_value_and_what_is_allowed(tmp_
 
 
 def test_unreadable_and_invalid_yaml(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read config"):
+    with pytest.raises(UserError, match="cannot read config"):
         load_config(tmp_path / "missing.yaml")
     (tmp_path / "bad.yaml").write_text("train: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML at line"):
+    with pytest.raises(UserError, match="not valid YAML at line"):
         load_config(tmp_path / "bad.yaml")
-    with pytest.raises(ConfigError, match="expected section.key=value"):
+    with pytest.raises(UserError, match="expected section.key=value"):
         _load(tmp_path, {}, ["epochs=3"])

@@ -13,7 +13,7 @@ from wann.prune.data import (
     balanced_batch, load_dataset, load_digits, load_mnist, read_idx, stratified_split,
 )
 from wann.prune.dense import MLP, SGD, Adam, TrainSettings, cross_entropy, load_mlp, save_mlp, train
-from wann.prune.errors import InputError
+from wann.errors import UserError
 from wann.prune.select import select
 from wann.prune.threads import single_threaded_blas
 
@@ -143,10 +143,10 @@ def test_same_seed_same_training_and_masks():
 
 def test_load_rejects_other_files(tmp_path):
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
-    with pytest.raises(InputError, match="not a wann.prune network file"):
+    with pytest.raises(UserError, match="not a wann.prune network file"):
         load_mlp(tmp_path / "other.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(InputError):
+    with pytest.raises(UserError):
         load_mlp(tmp_path / "junk.npz")
 
 
@@ -185,7 +185,7 @@ def test_digits_loader():
 
 def test_digits_without_scikit_learn_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
-    with pytest.raises(InputError) as info:
+    with pytest.raises(UserError) as info:
         load_digits()
     assert 'pip install -e ".[datasets]"' in str(info.value) and "\n" not in str(info.value)
 
@@ -245,7 +245,7 @@ def test_read_idx_rejects_broken_files(tmp_path, kind, message):
         path.write_bytes(b"\x00\x00")
     else:
         path.write_bytes(write_idx(tmp_path / "ok", a).read_bytes() + b"xx")
-    with pytest.raises(InputError) as info:
+    with pytest.raises(UserError) as info:
         read_idx(path)
     assert message in str(info.value) and str(path) in str(info.value) and "\n" not in str(info.value)
 
@@ -261,14 +261,14 @@ def test_mnist_loader_on_small_idx_files(tmp_path, gz):
 
 
 def test_mnist_loader_errors(tmp_path):
-    with pytest.raises(InputError, match="not a folder"):
+    with pytest.raises(UserError, match="not a folder"):
         load_mnist(tmp_path / "nowhere")
     folder = write_mnist(tmp_path / "m")
     (folder / "t10k-labels-idx1-ubyte").unlink()
-    with pytest.raises(InputError, match="no t10k-labels-idx1-ubyte"):
+    with pytest.raises(UserError, match="no t10k-labels-idx1-ubyte"):
         load_mnist(folder)
     write_idx(folder / "t10k-labels-idx1-ubyte", np.zeros(7, dtype=np.uint8))
-    with pytest.raises(InputError, match="20 images but 7 labels"):
+    with pytest.raises(UserError, match="20 images but 7 labels"):
         load_mnist(folder)
-    with pytest.raises(InputError, match="data.path is empty"):
+    with pytest.raises(UserError, match="data.path is empty"):
         load_dataset("mnist", "")

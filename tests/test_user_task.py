@@ -70,8 +70,8 @@ def _run(task_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProces
 
 
 def test_readme_task_gets_the_fused_path_with_exact_rewards(user_task):
-    from wann.evaluator import run_rollouts
-    from wann.network import compile_genome, forward_into, stack_networks
+    from wann.engine.evaluator import run_rollouts
+    from wann.engine.network import compile_genome, forward_into, stack_networks
 
     module, task = user_task
     assert task.physics is not None and task.env_factory is None

@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.prune.dense import MLP, softmax
-from wann.prune.errors import InputError
 
 WANN_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 SIGN_SOURCES = ("trained", "init")
@@ -37,7 +37,7 @@ def shared_weight_eval(net: MLP, masks: Sequence[np.ndarray], signs: Sequence[np
     the network's own weights are not touched (only its sizes and activations are used).
     """
     if len(shared_weights) == 0:
-        raise InputError("shared weights: empty list")
+        raise UserError("shared weights: empty list")
     biases = [np.zeros(m.shape[0], dtype=net.dtype) for m in masks]
     base = [(np.asarray(s) * m).astype(net.dtype) for s, m in zip(signs, masks)]
     per_weight, probs = [], np.zeros((len(y), net.sizes[-1]), dtype=np.float64)
@@ -71,25 +71,25 @@ class ChampionPoint:
 
 
 def read_champion(path: str | Path) -> ChampionPoint:
-    """Read a WANN champion JSON defensively; InputError naming the file and the missing piece."""
+    """Read a WANN champion JSON defensively; UserError naming the file and the missing piece."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise InputError(f"{path}: cannot read champion file: {exc.strerror}") from None
+        raise UserError(f"{path}: cannot read champion file: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: champion file is not valid JSON ({exc})") from None
+        raise UserError(f"{path}: champion file is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: champion file must hold a JSON object")
+        raise UserError(f"{path}: champion file must hold a JSON object")
     task = data.get("task")
     if not isinstance(task, str):
-        raise InputError(f'{path}: champion has no "task" string')
+        raise UserError(f'{path}: champion has no "task" string')
     conns = data.get("connections")
     if isinstance(conns, bool) or not isinstance(conns, int) or conns < 0:
-        raise InputError(f'{path}: champion has no "connections" count (got {conns!r})')
+        raise UserError(f'{path}: champion has no "connections" count (got {conns!r})')
     metrics = data.get("test_metrics")
     if not isinstance(metrics, dict):
-        raise InputError(
+        raise UserError(
             f'{path}: champion of task {task!r} has no "test_metrics"; only classification champions '
             "evaluated on a test set can go on the accuracy plot"
         )
@@ -99,9 +99,9 @@ def read_champion(path: str | Path) -> ChampionPoint:
         if value is None and not required:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f'{path}: champion "test_metrics" has no numeric "{key}" (got {value!r})')
+            raise UserError(f'{path}: champion "test_metrics" has no numeric "{key}" (got {value!r})')
         if not 0.0 <= value <= 1.0:
-            raise InputError(f'{path}: champion "test_metrics.{key}" is {value!r}: accuracies are fractions in [0, 1]')
+            raise UserError(f'{path}: champion "test_metrics.{key}" is {value!r}: accuracies are fractions in [0, 1]')
         return float(value)
 
     return ChampionPoint(

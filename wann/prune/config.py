@@ -2,7 +2,7 @@
 
 Every field has a one-line doc (``python -m wann.prune.config`` prints the
 reference table generated from them). Unknown keys are rejected by name with
-the closest valid key; a bad value raises :class:`ConfigError` with the line
+the closest valid key; a bad value raises :class:`UserError` with the line
 ``<file>: <key>: <value>: <what is allowed>``.
 
 ``methods`` is a list; each entry is a preset name (see ``PRESETS``) or a
@@ -15,19 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wann.configkit import (
-    apply_overrides as _apply_overrides,
-    closest,
-    fill_section,
-    param,
-    read_yaml_mapping,
-    show as _show,
-)
+from wann.engine.configkit import apply_overrides as _apply_overrides
+from wann.engine.configkit import closest, fill_section, param, read_yaml_mapping
+from wann.engine.configkit import show as _show
+from wann.errors import UserError
 from wann.prune.bridge import SIGN_SOURCES, WANN_WEIGHTS
 from wann.prune.controls import CONTROLS
 from wann.prune.data import DATASETS
 from wann.prune.dense import ACTIVATIONS, INITS, OPTIMIZERS
-from wann.prune.errors import ConfigError
 from wann.prune.schedules import SYNFLOW_SCHEDULES
 from wann.prune.scores import CRITERIA
 from wann.prune.select import DISTRIBUTIONS, SCOPES, STRUCTURES
@@ -195,12 +190,12 @@ def method_from(entry: Any, source: str, where: str) -> MethodConfig:
     if isinstance(entry, str):
         entry = {"preset": entry}
     if not isinstance(entry, dict):
-        raise ConfigError(f"{source}: {where}: {_show(entry)}: expected a preset name or a mapping of method keys")
+        raise UserError(f"{source}: {where}: {_show(entry)}: expected a preset name or a mapping of method keys")
     entry = dict(entry)
     preset = entry.pop("preset", None)
     if preset is not None:
         if preset not in PRESETS:
-            raise ConfigError(f"{source}: {where}: {_show(preset)}: unknown method{closest(str(preset), list(PRESETS))}; "
+            raise UserError(f"{source}: {where}: {_show(preset)}: unknown method{closest(str(preset), list(PRESETS))}; "
                               f"presets: {', '.join(PRESETS)}")
         _fill(method, dict(PRESETS[preset]), source, f"{where}.")
         method.name = preset
@@ -212,8 +207,8 @@ def method_from(entry: Any, source: str, where: str) -> MethodConfig:
 
 
 def _check_method(m: MethodConfig, source: str, where: str) -> None:
-    def fail(key: str, value: Any, what: str) -> ConfigError:
-        return ConfigError(f"{source}: {where}.{key}: {_show(value)}: {what}")
+    def fail(key: str, value: Any, what: str) -> UserError:
+        return UserError(f"{source}: {where}.{key}: {_show(value)}: {what}")
 
     if m.distribution != "uniform" and m.scope != "layer":
         raise fail("distribution", m.distribution, "needs scope: layer (with scope global every layer competes for one budget)")
@@ -232,35 +227,35 @@ def _check_method(m: MethodConfig, source: str, where: str) -> None:
 
 
 def config_from_dict(data: Any, source: str = "<config>") -> Config:
-    """Build and check a :class:`Config` from nested dicts; ConfigError with one line otherwise."""
+    """Build and check a :class:`Config` from nested dicts; UserError with one line otherwise."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: top level must be a mapping with keys {', '.join(TOP_KEYS)}")
+        raise UserError(f"{source}: top level must be a mapping with keys {', '.join(TOP_KEYS)}")
     config = Config()
     for section, values in data.items():
         if section not in TOP_KEYS:
-            raise ConfigError(f"{source}: {section}: unknown section{closest(str(section), TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
+            raise UserError(f"{source}: {section}: unknown section{closest(str(section), TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
         if section == "methods":
             if not isinstance(values, list) or not values:
-                raise ConfigError(f"{source}: methods: {_show(values)}: expected a non-empty list of presets or mappings")
+                raise UserError(f"{source}: methods: {_show(values)}: expected a non-empty list of presets or mappings")
             config.methods = [method_from(entry, source, f"methods[{i}]") for i, entry in enumerate(values)]
             continue
         if values is None:
             continue
         if not isinstance(values, dict):
-            raise ConfigError(f"{source}: {section}: {_show(values)}: expected a mapping of keys")
+            raise UserError(f"{source}: {section}: {_show(values)}: expected a mapping of keys")
         _fill(getattr(config, section), values, source, f"{section}.")
     names = [m.name for m in config.methods]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise ConfigError(f"{source}: methods[{i}].name: {name!r}: used twice; give each method its own name")
+            raise UserError(f"{source}: methods[{i}].name: {name!r}: used twice; give each method its own name")
         if name == "dense":
-            raise ConfigError(f"{source}: methods[{i}].name: 'dense': reserved for the unpruned baseline row")
+            raise UserError(f"{source}: methods[{i}].name: 'dense': reserved for the unpruned baseline row")
     if not config.prune.compressions and not config.prune.densities:
-        raise ConfigError(f"{source}: prune.compressions: []: give at least one compression or density")
+        raise UserError(f"{source}: prune.compressions: []: give at least one compression or density")
     if config.data.name == "mnist" and not config.data.path:
-        raise ConfigError(f"{source}: data.path: '': mnist needs the folder holding its four IDX files")
+        raise UserError(f"{source}: data.path: '': mnist needs the folder holding its four IDX files")
     return config
 
 
@@ -271,7 +266,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
-    """Read, override and check a YAML config; ConfigError with a one-line message."""
+    """Read, override and check a YAML config; UserError with a one-line message."""
     path = Path(path)
     data = read_yaml_mapping(path, f"keys {', '.join(TOP_KEYS)}")
     apply_overrides(data, overrides or [])

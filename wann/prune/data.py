@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.tasks.builtin.digits import (
     INSTALL_HINT,
     SPLIT_SEED,
@@ -21,7 +22,6 @@ from wann.tasks.builtin.digits import (
     load_digits_arrays,
     stratified_split,
 )
-from wann.prune.errors import InputError
 
 DATASETS = ("digits", "mnist")
 
@@ -72,47 +72,47 @@ def load_digits(test_fraction: float = DIGITS_TEST_FRACTION, split_seed: int = D
     WANN champions are scored on the same 450 test images.
     """
     if not 0.0 < test_fraction < 1.0:
-        raise InputError(f"test_fraction: {test_fraction!r}: must lie in (0, 1)")
+        raise UserError(f"test_fraction: {test_fraction!r}: must lie in (0, 1)")
     try:
         x, y = load_digits_arrays()
     except MissingDatasetError:
-        raise InputError(f"the digits data set comes with scikit-learn, which is not installed: {INSTALL_HINT}") from None
+        raise UserError(f"the digits data set comes with scikit-learn, which is not installed: {INSTALL_HINT}") from None
     train, test = stratified_split(y, test_fraction, split_seed)
     x = x.astype(np.float32)
     return Dataset("digits", x[train], y[train], x[test], y[test], n_classes=10)
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped); InputError naming the file on a wrong magic number or truncation."""
+    """Read one IDX file (optionally gzipped); UserError naming the file on a wrong magic number or truncation."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read IDX file: {exc.strerror}") from None
+        raise UserError(f"{path}: cannot read IDX file: {exc.strerror}") from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
-            raise InputError(f"{path}: broken gzip file ({exc})") from None
+            raise UserError(f"{path}: broken gzip file ({exc})") from None
     if len(raw) < 4:
-        raise InputError(f"{path}: not an IDX file: {len(raw)} bytes, shorter than the 4-byte magic number")
+        raise UserError(f"{path}: not an IDX file: {len(raw)} bytes, shorter than the 4-byte magic number")
     zero, code, ndim = raw[:2], raw[2], raw[3]
     if zero != b"\x00\x00" or code not in IDX_TYPES or ndim == 0:
-        raise InputError(
+        raise UserError(
             f"{path}: not an IDX file: wrong magic number 0x{raw[:4].hex()} "
             f"(expected 0x0000TTNN: type TT in 08/09/0b/0c/0d/0e, NN >= 1 dimensions; MNIST images are 0x00000803)"
         )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise InputError(f"{path}: truncated IDX file: header needs {header} bytes, file has {len(raw)}")
+        raise UserError(f"{path}: truncated IDX file: header needs {header} bytes, file has {len(raw)}")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_TYPES[code]
     expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
     have = len(raw) - header
     if have < expected:
-        raise InputError(f"{path}: truncated IDX file: dimensions {dims} need {expected} data bytes, file has {have}")
+        raise UserError(f"{path}: truncated IDX file: dimensions {dims} need {expected} data bytes, file has {have}")
     if have > expected:
-        raise InputError(f"{path}: IDX file has {have - expected} bytes after the data of dimensions {dims} (wrong file?)")
+        raise UserError(f"{path}: IDX file has {have - expected} bytes after the data of dimensions {dims} (wrong file?)")
     return np.frombuffer(raw, dtype=dtype, count=int(np.prod(dims)), offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
@@ -120,7 +120,7 @@ def _find(folder: Path, stem: str) -> Path:
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
         if (folder / name).is_file():
             return folder / name
-    raise InputError(f"{folder}: no {stem} (or {stem}.gz) found; give the folder that holds the four MNIST IDX files")
+    raise UserError(f"{folder}: no {stem} (or {stem}.gz) found; give the folder that holds the four MNIST IDX files")
 
 
 def load_mnist(folder: str | Path, max_train: int = 0) -> Dataset:
@@ -130,16 +130,16 @@ def load_mnist(folder: str | Path, max_train: int = 0) -> Dataset:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder; data.path must name the folder that holds the MNIST IDX files")
+        raise UserError(f"{folder}: not a folder; data.path must name the folder that holds the MNIST IDX files")
     arrays = {key: read_idx(_find(folder, stem)) for key, stem in MNIST_FILES.items()}
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 3 or y.ndim != 1:
-            raise InputError(f"{folder}: {split} images must be 3-D and labels 1-D IDX arrays, got {x.ndim}-D and {y.ndim}-D")
+            raise UserError(f"{folder}: {split} images must be 3-D and labels 1-D IDX arrays, got {x.ndim}-D and {y.ndim}-D")
         if len(x) != len(y):
-            raise InputError(f"{folder}: {split} has {len(x)} images but {len(y)} labels")
+            raise UserError(f"{folder}: {split} has {len(x)} images but {len(y)} labels")
     if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
-        raise InputError(f"{folder}: train images are {arrays['x_train'].shape[1:]} but test images {arrays['x_test'].shape[1:]}")
+        raise UserError(f"{folder}: train images are {arrays['x_train'].shape[1:]} but test images {arrays['x_test'].shape[1:]}")
     n_classes = int(max(arrays["y_train"].max(initial=0), arrays["y_test"].max(initial=0))) + 1
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     if max_train > 0:
@@ -156,14 +156,14 @@ def load_mnist(folder: str | Path, max_train: int = 0) -> Dataset:
 def load_dataset(name: str, path: str = "", test_fraction: float = DIGITS_TEST_FRACTION,
                  split_seed: int = DIGITS_SPLIT_SEED,
                  max_train: int = 0) -> Dataset:
-    """Load ``digits`` or ``mnist`` (from ``path``); InputError with the fix on failure."""
+    """Load ``digits`` or ``mnist`` (from ``path``); UserError with the fix on failure."""
     if name == "digits":
         return load_digits(test_fraction, split_seed)
     if name == "mnist":
         if not path:
-            raise InputError("mnist: data.path is empty: give the folder that holds the four MNIST IDX files (no downloads)")
+            raise UserError("mnist: data.path is empty: give the folder that holds the four MNIST IDX files (no downloads)")
         return load_mnist(path, max_train)
-    raise InputError(f"data set {name!r}: allowed: {', '.join(DATASETS)}")
+    raise UserError(f"data set {name!r}: allowed: {', '.join(DATASETS)}")
 
 
 def balanced_batch(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:

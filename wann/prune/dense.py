@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from wann.prune.errors import InputError
+from wann.errors import UserError
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITS = ("he_normal", "he_uniform", "glorot_normal", "glorot_uniform")
@@ -42,7 +42,7 @@ def activate(name: str, z: np.ndarray) -> np.ndarray:
         return 0.5 * (1 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow warnings
     if name == "linear":
         return z
-    raise InputError(f"activation: {name!r}: allowed: {', '.join(ACTIVATIONS)}")
+    raise UserError(f"activation: {name!r}: allowed: {', '.join(ACTIVATIONS)}")
 
 
 def activation_slope(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ def activation_slope(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return a * (1 - a)
     if name == "linear":
         return np.ones_like(z)
-    raise InputError(f"activation: {name!r}: allowed: {', '.join(ACTIVATIONS)}")
+    raise UserError(f"activation: {name!r}: allowed: {', '.join(ACTIVATIONS)}")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -89,7 +89,7 @@ def init_weight(shape: tuple[int, int], scheme: str, rng: np.random.Generator, d
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         w = rng.uniform(-limit, limit, size=shape)
     else:
-        raise InputError(f"init: {scheme!r}: allowed: {', '.join(INITS)}")
+        raise UserError(f"init: {scheme!r}: allowed: {', '.join(INITS)}")
     return w.astype(dtype)
 
 
@@ -120,16 +120,16 @@ class MLP:
                  init: str = "he_normal", seed: int = 0, dtype=np.float32) -> None:
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
-            raise InputError(f"layer sizes: {sizes}: need at least an input and an output size, all >= 1")
+            raise UserError(f"layer sizes: {sizes}: need at least an input and an output size, all >= 1")
         n_hidden = len(sizes) - 2
         acts = [activation] * n_hidden if isinstance(activation, str) else list(activation)
         if len(acts) != n_hidden:
-            raise InputError(f"activations: {acts}: need one per hidden layer ({n_hidden})")
+            raise UserError(f"activations: {acts}: need one per hidden layer ({n_hidden})")
         for a in acts:
             if a not in ACTIVATIONS:
-                raise InputError(f"activation: {a!r}: allowed: {', '.join(ACTIVATIONS)}")
+                raise UserError(f"activation: {a!r}: allowed: {', '.join(ACTIVATIONS)}")
         if init not in INITS:
-            raise InputError(f"init: {init!r}: allowed: {', '.join(INITS)}")
+            raise UserError(f"init: {init!r}: allowed: {', '.join(INITS)}")
         self.sizes = sizes
         self.activations = acts
         self.init = init
@@ -182,10 +182,10 @@ class MLP:
     def set_masks(self, masks: Sequence[np.ndarray]) -> None:
         """Install new masks (copied) and zero the pruned weights."""
         if len(masks) != len(self.layers):
-            raise InputError(f"masks: got {len(masks)} arrays for {len(self.layers)} layers")
+            raise UserError(f"masks: got {len(masks)} arrays for {len(self.layers)} layers")
         for layer, m in zip(self.layers, masks):
             if m.shape != layer.shape:
-                raise InputError(f"mask shape {m.shape} does not match weight shape {layer.shape}")
+                raise UserError(f"mask shape {m.shape} does not match weight shape {layer.shape}")
             layer.mask = np.asarray(m, dtype=bool).copy()
             layer.apply_mask()
 
@@ -205,11 +205,11 @@ class MLP:
                 layer.bias = np.zeros_like(layer.bias)
             elif to == "step_k":
                 if layer.weight_at_step_k is None or layer.bias_at_step_k is None:
-                    raise InputError("rewind to step k: no weights were saved at step k (train with save_step=k first)")
+                    raise UserError("rewind to step k: no weights were saved at step k (train with save_step=k first)")
                 layer.weight = layer.weight_at_step_k.astype(self.dtype, copy=True)
                 layer.bias = layer.bias_at_step_k.astype(self.dtype, copy=True)
             else:
-                raise InputError(f"rewind: {to!r}: allowed: 'init', 'step_k'")
+                raise UserError(f"rewind: {to!r}: allowed: 'init', 'step_k'")
             layer.apply_mask()
 
     def save_step_k(self, step: int) -> None:
@@ -365,7 +365,7 @@ def make_optimizer(name: str, net: MLP, lr: float, momentum: float = 0.9, weight
         return Adam(net, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
         return SGD(net, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    raise InputError(f"optimizer: {name!r}: allowed: {', '.join(OPTIMIZERS)}")
+    raise UserError(f"optimizer: {name!r}: allowed: {', '.join(OPTIMIZERS)}")
 
 
 # ---- training ------------------------------------------------------------------
@@ -460,12 +460,12 @@ def save_mlp(net: MLP, path: str | Path) -> None:
 
 
 def load_mlp(path: str | Path) -> MLP:
-    """Read a network written by :func:`save_mlp`; InputError naming the file if it is not one."""
+    """Read a network written by :func:`save_mlp`; UserError naming the file if it is not one."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             if "format" not in data.files or str(data["format"]) != FORMAT:
-                raise InputError(f"{path}: not a wann.prune network file (expected format {FORMAT!r})")
+                raise UserError(f"{path}: not a wann.prune network file (expected format {FORMAT!r})")
             files = set(data.files)
             net = MLP.__new__(MLP)
             net.sizes = [int(s) for s in data["sizes"]]
@@ -487,11 +487,11 @@ def load_mlp(path: str | Path) -> MLP:
                 ))
             net.dtype = net.layers[0].weight.dtype
     except OSError as exc:
-        raise InputError(f"{path}: cannot read network file: {exc}") from None
+        raise UserError(f"{path}: cannot read network file: {exc}") from None
     except (KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        if isinstance(exc, InputError):
+        if isinstance(exc, UserError):
             raise
-        raise InputError(f"{path}: broken network file ({exc})") from None
+        raise UserError(f"{path}: broken network file ({exc})") from None
     for layer in net.layers:
         layer.apply_mask()
     return net

@@ -24,11 +24,11 @@ from typing import Callable
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.prune.config import MethodConfig
 from wann.prune.controls import random_reinit, shuffle_masks, signed_constant
 from wann.prune.data import Dataset, balanced_batch
 from wann.prune.dense import MLP, TrainSettings, train
-from wann.prune.errors import ConfigError
 from wann.prune.schedules import imp_density, imp_layer_densities, imp_plan, polynomial_density, synflow_densities
 from wann.prune.scores import compute_scores, snip_scores
 from wann.prune.select import erk_densities, select, select_neurons, snip_ratio_densities
@@ -87,7 +87,7 @@ def make_context(data: Dataset, init_net: MLP, settings: TrainSettings, finetune
     total = settings.total_steps(len(data.y_train))
     for k in rewind_steps:
         if k > total:
-            raise ConfigError(f"rewind_step: {k}: beyond the {total} steps of training ({settings.epochs} epochs)")
+            raise UserError(f"rewind_step: {k}: beyond the {total} steps of training ({settings.epochs} epochs)")
     train(dense, data.x_train, data.y_train, settings, seed,
           on_step=(lambda step, net, opt: grab(step, net) if step in rewind_steps else None))
     n = len(data.y_train)

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from wann.prune.errors import InputError
+from wann.errors import UserError
 
 
 def nonzero_weights(masks: Sequence[np.ndarray]) -> int:
@@ -104,14 +104,14 @@ def fraction_to_keep(compression: float, n_total: int, n_prunable: int) -> float
     """Fraction of the prunable parameters to keep so that all parameters compress ``compression``-fold (ShrinkBench).
 
     ``f = (n_total / compression - n_unprunable) / n_prunable`` with
-    ``n_unprunable = n_total - n_prunable``; InputError unless 0 < f <= 1.
+    ``n_unprunable = n_total - n_prunable``; UserError unless 0 < f <= 1.
     """
     if compression <= 0:
-        raise InputError(f"compression: {compression!r}: must be > 0")
+        raise UserError(f"compression: {compression!r}: must be > 0")
     n_unprunable = n_total - n_prunable
     f = (n_total / compression - n_unprunable) / n_prunable
     if not 0.0 < f <= 1.0:
-        raise InputError(
+        raise UserError(
             f"compression: {compression!r}: unreachable: it needs keeping {f:.4g} of the prunable parameters "
             f"(must lie in (0, 1]; {n_unprunable} of {n_total} parameters cannot be pruned)"
         )
@@ -132,6 +132,6 @@ def summary(masks: Sequence[np.ndarray]) -> dict[str, object]:
 
 
 def check_masks(masks: Sequence[np.ndarray], shapes: Sequence[tuple[int, int]]) -> None:
-    """InputError unless ``masks`` match ``shapes`` layer by layer."""
+    """UserError unless ``masks`` match ``shapes`` layer by layer."""
     if len(masks) != len(shapes) or any(np.shape(m) != tuple(s) for m, s in zip(masks, shapes)):
-        raise InputError(f"masks of shapes {[np.shape(m) for m in masks]} do not match the network's {list(shapes)}")
+        raise UserError(f"masks of shapes {[np.shape(m) for m in masks]} do not match the network's {list(shapes)}")

@@ -17,14 +17,21 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import yaml
 
+from wann.errors import UserError
 from wann.prune import metrics
 from wann.prune.bridge import ChampionPoint, shared_weight_eval, signs_of
 from wann.prune.config import Config, MethodConfig
 from wann.prune.data import Dataset, load_dataset
 from wann.prune.dense import MLP, TrainSettings, save_mlp
-from wann.prune.errors import ConfigError
 from wann.prune.methods import (
-    PruneContext, Ticket, agp_network, final_network, imp_tickets, iterative_masks, make_context, mask_key,
+    PruneContext,
+    Ticket,
+    agp_network,
+    final_network,
+    imp_tickets,
+    iterative_masks,
+    make_context,
+    mask_key,
     one_shot_masks,
 )
 from wann.prune.report import csv_text, first_collapse, table, table_header, table_line
@@ -56,10 +63,10 @@ def default_out_dir(config: Config) -> Path:
 
 
 def check_layers(config: Config, data: Dataset, source: str) -> None:
-    """ConfigError unless model.layers starts with the data's features and ends with its classes."""
+    """UserError unless model.layers starts with the data's features and ends with its classes."""
     layers = config.model.layers
     if layers[0] != data.n_features or layers[-1] != data.n_classes:
-        raise ConfigError(
+        raise UserError(
             f"{source}: model.layers: {layers}: must start with the {data.n_features} input features of "
             f"{data.name} and end with its {data.n_classes} classes, e.g. [{data.n_features}, 300, 100, {data.n_classes}]"
         )
@@ -97,14 +104,18 @@ def evaluate(net: MLP, data: Dataset, config: Config, method: MethodConfig | Non
 
 
 def run(config: Config, source: str = "<config>", say: Callable[[str], None] = print,
-        data: Dataset | None = None) -> RunResult:
-    """Train the dense net, then every method at every target density; rows in config order."""
+        data: Dataset | None = None, tick: Callable[[int, int], None] | None = None) -> RunResult:
+    """Train the dense net, then every method at every target density; rows in config order.
+
+    ``say(line)`` gets one line per row, ``tick(done, total)`` the progress.
+    """
     started = time.perf_counter()
     with single_threaded_blas():
-        return _run(config, source, say, data, started)
+        return _run(config, source, say, data, started, tick or (lambda _done, _total: None))
 
 
-def _run(config: Config, source: str, say: Callable[[str], None], data: Dataset | None, started: float) -> RunResult:
+def _run(config: Config, source: str, say: Callable[[str], None], data: Dataset | None, started: float,
+         tick: Callable[[int, int], None]) -> RunResult:
     c = config
     if data is None:
         data = load_dataset(c.data.name, c.data.path, c.data.test_fraction, c.data.split_seed, c.data.max_train)
@@ -148,6 +159,7 @@ def _run(config: Config, source: str, say: Callable[[str], None], data: Dataset 
             result.masks[f"{method.name}@{target:.6g}"] = [m.copy() for m in net.masks]
             done += 1
             say(f"{table_line(row)}  [{done}/{total} {time.perf_counter() - t1:.1f}s]")
+            tick(done, total)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -17,7 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from wann.prune.errors import InputError, check_density
+from wann.errors import UserError
+from wann.prune.checks import check_density
 
 SYNFLOW_SCHEDULES = ("exponential", "linear")
 
@@ -30,9 +31,9 @@ def one_shot(progress: float, density: float) -> float:
 def agp_sparsity(t: float, s_initial: float, s_final: float, t0: float, n: int, dt: float) -> float:
     """Sparsity at step ``t`` of AGP: the cubic ramp from ``s_initial`` at ``t0`` to ``s_final`` at ``t0 + n*dt``."""
     if not 0.0 <= s_initial <= 1.0 or not 0.0 <= s_final < 1.0:
-        raise InputError(f"agp: sparsities ({s_initial}, {s_final}): initial must lie in [0, 1], final in [0, 1)")
+        raise UserError(f"agp: sparsities ({s_initial}, {s_final}): initial must lie in [0, 1], final in [0, 1)")
     if n < 1 or dt <= 0:
-        raise InputError(f"agp: n={n}, dt={dt}: need n >= 1 and dt > 0")
+        raise UserError(f"agp: n={n}, dt={dt}: need n >= 1 and dt > 0")
     progress = min(max((t - t0) / (n * dt), 0.0), 1.0)
     return s_final + (s_initial - s_final) * (1.0 - progress) ** 3
 
@@ -48,20 +49,20 @@ def synflow_densities(density: float, iterations: int, kind: str = "exponential"
     """Densities after pruning steps k = 1..n of SynFlow's iterative schedule."""
     density = check_density(density)
     if iterations < 1:
-        raise InputError(f"iterations: {iterations}: must be >= 1")
+        raise UserError(f"iterations: {iterations}: must be >= 1")
     k = np.arange(1, iterations + 1) / iterations
     if kind == "exponential":
         return [float(d) for d in density ** k]
     if kind == "linear":
         return [float(d) for d in 1.0 - (1.0 - density) * k]
-    raise InputError(f"synflow schedule: {kind!r}: allowed: {', '.join(SYNFLOW_SCHEDULES)}")
+    raise UserError(f"synflow schedule: {kind!r}: allowed: {', '.join(SYNFLOW_SCHEDULES)}")
 
 
 def imp_layer_densities(level: float, rates: Sequence[float]) -> list[float]:
     """Per-layer densities ``(1 - p_l)^level`` after ``level`` IMP levels with per-level rates ``p_l``."""
     for p in rates:
         if not 0.0 <= p < 1.0:
-            raise InputError(f"imp rate: {p!r}: must lie in [0, 1) (the fraction of remaining weights pruned per level)")
+            raise UserError(f"imp rate: {p!r}: must lie in [0, 1) (the fraction of remaining weights pruned per level)")
     return [float((1.0 - p) ** level) for p in rates]
 
 
@@ -77,7 +78,7 @@ def imp_level_for(density: float, rates: Sequence[float], sizes: Sequence[int]) 
     if density >= 1.0:
         return 0.0
     if max(rates) <= 0:
-        raise InputError("imp rates: all zero: nothing would ever be pruned")
+        raise UserError("imp rates: all zero: nothing would ever be pruned")
     hi = 1.0
     while imp_density(hi, rates, sizes) > density:
         hi *= 2.0

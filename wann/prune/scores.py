@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.prune.dense import MLP
-from wann.prune.errors import InputError
 
 CRITERIA = ("magnitude", "random", "grad_weight", "snip", "synflow", "obd")
 DATA_CRITERIA = ("grad_weight", "snip", "obd")
@@ -60,7 +60,7 @@ def snip_scores(net: MLP, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     raw = grad_weight_scores(net, x, y)
     total = sum(float(s.sum()) for s in raw)
     if total <= 0 or not np.isfinite(total):
-        raise InputError("snip: all connection sensitivities are zero (dead network or empty batch)")
+        raise UserError("snip: all connection sensitivities are zero (dead network or empty batch)")
     return [s / total for s in raw]
 
 
@@ -148,16 +148,16 @@ def compute_scores(criterion: str, net: MLP, x: np.ndarray | None = None, y: np.
         return magnitude_scores(net.weights)
     if criterion == "random":
         if rng is None:
-            raise InputError("random scores need a numpy Generator (rng)")
+            raise UserError("random scores need a numpy Generator (rng)")
         return random_scores(net.shapes, rng)
     if criterion == "synflow":
         return synflow_scores(net.weights, net.masks, log_domain=log_domain)
     if criterion in DATA_CRITERIA:
         if x is None or y is None or len(y) == 0:
-            raise InputError(f"{criterion} scores need a non-empty batch of data")
+            raise UserError(f"{criterion} scores need a non-empty batch of data")
         if criterion == "grad_weight":
             return grad_weight_scores(net, x, y)
         if criterion == "snip":
             return snip_scores(net, x, y)
         return obd_scores(net, x, y)
-    raise InputError(f"criterion {criterion!r}: allowed: {', '.join(CRITERIA)}")
+    raise UserError(f"criterion {criterion!r}: allowed: {', '.join(CRITERIA)}")

@@ -16,7 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from wann.prune.errors import InputError, check_density
+from wann.errors import UserError
+from wann.prune.checks import check_density
 
 SCOPES = ("global", "layer")
 STRUCTURES = ("weights", "neurons")
@@ -42,16 +43,16 @@ def _defaults(scores: Sequence[np.ndarray], masks, prunable) -> tuple[list[np.nd
         masks = [np.ones(np.shape(s), dtype=bool) for s in scores]
     else:
         if len(masks) != len(scores):
-            raise InputError(f"masks: {len(masks)} arrays for {len(scores)} score arrays")
+            raise UserError(f"masks: {len(masks)} arrays for {len(scores)} score arrays")
         masks = [np.asarray(m, dtype=bool) for m in masks]
         for s, m in zip(scores, masks):
             if np.shape(s) != m.shape:
-                raise InputError(f"mask shape {m.shape} does not match score shape {np.shape(s)}")
+                raise UserError(f"mask shape {m.shape} does not match score shape {np.shape(s)}")
     prunable = [True] * len(scores) if prunable is None else [bool(p) for p in prunable]
     if len(prunable) != len(scores):
-        raise InputError(f"prunable: {len(prunable)} flags for {len(scores)} layers")
+        raise UserError(f"prunable: {len(prunable)} flags for {len(scores)} layers")
     if not any(prunable):
-        raise InputError("prunable: no layer is prunable")
+        raise UserError("prunable: no layer is prunable")
     return masks, prunable
 
 
@@ -70,7 +71,7 @@ def select(scores: Sequence[np.ndarray], density: float, scope: str = "global",
     """
     density = check_density(density)
     if scope not in SCOPES:
-        raise InputError(f"scope: {scope!r}: allowed: {', '.join(SCOPES)}")
+        raise UserError(f"scope: {scope!r}: allowed: {', '.join(SCOPES)}")
     masks, prunable = _defaults(scores, masks, prunable)
     out = [m.copy() for m in masks]
     layers = [l for l in range(len(scores)) if prunable[l]]
@@ -90,7 +91,7 @@ def select(scores: Sequence[np.ndarray], density: float, scope: str = "global",
         if layer_densities is None:
             layer_densities = [density] * len(scores)
         if len(layer_densities) != len(scores):
-            raise InputError(f"layer_densities: {len(layer_densities)} values for {len(scores)} layers")
+            raise UserError(f"layer_densities: {len(layer_densities)} values for {len(scores)} layers")
         for l in layers:
             d = check_density(layer_densities[l], f"density of layer {l}")
             out[l] = np.zeros(masks[l].shape, dtype=bool)
@@ -140,10 +141,10 @@ def select_neurons(scores: Sequence[np.ndarray], density: float, scope: str = "l
     """
     density = check_density(density)
     if scope not in SCOPES:
-        raise InputError(f"scope: {scope!r}: allowed: {', '.join(SCOPES)}")
+        raise UserError(f"scope: {scope!r}: allowed: {', '.join(SCOPES)}")
     masks, _ = _defaults(scores, masks, None)
     if len(masks) < 2:
-        raise InputError("neuron-level pruning needs at least one hidden layer")
+        raise UserError("neuron-level pruning needs at least one hidden layer")
     target = keep_count(density, sum(m.size for m in masks))
     units = neuron_scores(scores, masks, norm)
     ranked = [_ranked(u, np.ones(len(u), dtype=bool), rng) for u in units]
@@ -235,7 +236,7 @@ def erk_densities(shapes: Sequence[tuple[int, ...]], density: float, power: floa
         if not free:
             break
         if rhs <= 0:
-            raise InputError(f"density: {density!r}: too low for the fixed and dense layers of this ERK solve")
+            raise UserError(f"density: {density!r}: too low for the fixed and dense layers of this ERK solve")
         eps = rhs / divisor
         worst = max(free, key=lambda l: raw[l])
         if eps * raw[worst] > 1.0:
@@ -270,6 +271,6 @@ def layer_densities(distribution: str, shapes: Sequence[tuple[int, ...]], densit
         return erk_densities(shapes, density, power)
     if distribution == "snip_ratio":
         if snip is None:
-            raise InputError("the snip_ratio distribution needs SNIP scores")
+            raise UserError("the snip_ratio distribution needs SNIP scores")
         return snip_ratio_densities(snip, density, rng)
-    raise InputError(f"distribution: {distribution!r}: allowed: {', '.join(DISTRIBUTIONS)}")
+    raise UserError(f"distribution: {distribution!r}: allowed: {', '.join(DISTRIBUTIONS)}")

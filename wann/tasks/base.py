@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.tasks.actions import ACTION_KINDS, DISCRETE_KINDS, action_function
 
 
@@ -36,15 +37,15 @@ class ActionRule:
 
     def __post_init__(self) -> None:
         if self.kind not in ACTION_KINDS:
-            raise ValueError(f"unknown action rule {self.kind!r}; allowed: {', '.join(ACTION_KINDS)}")
+            raise UserError(f"unknown action rule {self.kind!r}; allowed: {', '.join(ACTION_KINDS)}")
         if self.size < 1:
-            raise ValueError(f"action rule {self.kind!r} needs at least one output, got {self.size}")
+            raise UserError(f"action rule {self.kind!r} needs at least one output, got {self.size}")
         if self.kind in ("clip", "tanh") and not (len(self.low) == len(self.high) == self.size):
-            raise ValueError(f"action rule {self.kind!r}: low/high need {self.size} bounds each")
+            raise UserError(f"action rule {self.kind!r}: low/high need {self.size} bounds each")
         if self.kind == "tanh" and not all(math.isfinite(v) for v in self.low + self.high):
-            raise ValueError("action rule 'tanh' needs finite bounds; use 'clip' for unbounded actions")
+            raise UserError("action rule 'tanh' needs finite bounds; use 'clip' for unbounded actions")
         if self.kind == "threshold" and self.size != 1:
-            raise ValueError("action rule 'threshold' reads exactly one output")
+            raise UserError("action rule 'threshold' reads exactly one output")
 
     @staticmethod
     def clip(low: float | list[float], high: float | list[float], size: int = 1) -> "ActionRule":
@@ -150,12 +151,12 @@ class Task:
         if not self.output_labels:
             object.__setattr__(self, "output_labels", tuple(str(i) for i in range(self.n_outputs)))
         if len(self.input_labels) != self.n_inputs or len(self.output_labels) != self.n_outputs:
-            raise ValueError(
+            raise UserError(
                 f"task {self.name}: {len(self.input_labels)} input / {len(self.output_labels)} output labels "
                 f"for {self.n_inputs} inputs / {self.n_outputs} outputs"
             )
         if self.shard_evaluator is None and self.action.size > self.n_outputs:
-            raise ValueError(f"task {self.name}: action rule reads {self.action.size} outputs, task has {self.n_outputs}")
+            raise UserError(f"task {self.name}: action rule reads {self.action.size} outputs, task has {self.n_outputs}")
 
     @property
     def has_env(self) -> bool:
@@ -165,7 +166,7 @@ class Task:
     def make_env(self, render_mode: str | None = None):
         """A fresh gymnasium env of this task (with its wrappers)."""
         if self.env_factory is None:
-            raise ValueError(f"task {self.name} has no gymnasium env")
+            raise UserError(f"task {self.name} has no gymnasium env")
         return self.env_factory(render_mode=render_mode)
 
     def inputs_from_observation(self, obs: Any) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.tasks.base import ActionRule, Task
 
 FLATTEN_HINT = "add {name: FlattenObservation} to task.wrappers"
@@ -28,7 +29,7 @@ def gym_task(spec: dict[str, Any], known: list[str] | None = None) -> Task:
     name = spec["name"]
     if name not in gymnasium.registry:
         ids = sorted(set(gymnasium.registry) | set(known or []))
-        raise ValueError(f"task.name: {name!r}: unknown task or gymnasium id{closest_task(name, ids)}")
+        raise UserError(f"task.name: {name!r}: unknown task or gymnasium id{closest_task(name, ids)}")
     wrappers = [_check_wrapper(i, w) for i, w in enumerate(spec["wrappers"])]
     factory = functools.partial(make_wrapped_env, name, dict(spec["kwargs"]), tuple(wrappers))
     env = _probe(factory, name, spec["kwargs"])
@@ -47,7 +48,7 @@ def gym_task(spec: dict[str, Any], known: list[str] | None = None) -> Task:
     for key, size in (("input_labels", n_inputs), ("output_labels", rule.size)):
         if spec[key]:
             if len(spec[key]) != size:
-                raise ValueError(f"task.{key}: {len(spec[key])} labels given, task {name} has {size}")
+                raise UserError(f"task.{key}: {len(spec[key])} labels given, task {name} has {size}")
             labels[key] = tuple(spec[key])
     return Task(
         name=name,
@@ -112,23 +113,23 @@ def _check_wrapper(index: int, item: Any) -> tuple[type, dict[str, Any]]:
     if isinstance(item, str):
         item = {"name": item}
     if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise ValueError(f"{where}: {item!r}: expected {{name: WrapperName, kwargs: {{...}}}}")
+        raise UserError(f"{where}: {item!r}: expected {{name: WrapperName, kwargs: {{...}}}}")
     extra = set(item) - {"name", "kwargs"}
     if extra:
-        raise ValueError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: name, kwargs")
+        raise UserError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: name, kwargs")
     name, kwargs = item["name"], item.get("kwargs") or {}
     if not isinstance(kwargs, dict):
-        raise ValueError(f"{where}.kwargs: {kwargs!r}: expected a mapping")
+        raise UserError(f"{where}.kwargs: {kwargs!r}: expected a mapping")
     names = [n for n in getattr(gymnasium.wrappers, "__all__", dir(gymnasium.wrappers)) if n[:1].isupper()]
     cls = getattr(gymnasium.wrappers, name, None) if name in names else None
     if not isinstance(cls, type):
-        raise ValueError(f"{where}.name: {name!r}: not a gymnasium wrapper{closest_task(name, names)}")
+        raise UserError(f"{where}.name: {name!r}: not a gymnasium wrapper{closest_task(name, names)}")
     params = inspect.signature(cls.__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     allowed = [p for p in params if p not in ("self", "env") and params[p].kind is not inspect.Parameter.VAR_KEYWORD]
     for key in kwargs:
         if key not in allowed and not takes_any:
-            raise ValueError(f"{where}.kwargs: {key!r}: not an argument of {name}; allowed: {', '.join(allowed) or 'none'}")
+            raise UserError(f"{where}.kwargs: {key!r}: not an argument of {name}; allowed: {', '.join(allowed) or 'none'}")
     return cls, dict(kwargs)
 
 
@@ -137,11 +138,11 @@ def _probe(factory, name: str, kwargs: dict[str, Any]):
     try:
         return factory()
     except ImportError as exc:  # e.g. Box2D missing
-        raise ValueError(f"task.name: {name!r}: gymnasium cannot make it here: {exc}") from None
+        raise UserError(f"task.name: {name!r}: gymnasium cannot make it here: {exc}") from None
     except TypeError as exc:
-        raise ValueError(f"task.kwargs / task.wrappers: {dict(kwargs)!r}: rejected by {name}: {exc}") from None
+        raise UserError(f"task.kwargs / task.wrappers: {dict(kwargs)!r}: rejected by {name}: {exc}") from None
     except Exception as exc:  # gymnasium raises its own errors for bad kwargs or wrappers
-        raise ValueError(f"task {name!r}: cannot make the env: {type(exc).__name__}: {exc}") from None
+        raise UserError(f"task {name!r}: cannot make the env: {type(exc).__name__}: {exc}") from None
 
 
 def _observation_size(space, name: str) -> tuple[int, bool]:
@@ -153,8 +154,8 @@ def _observation_size(space, name: str) -> tuple[int, bool]:
         shape = tuple(space.shape)
         if len(shape) == 1:
             return int(shape[0]), False
-        raise ValueError(f"task {name!r}: observation space {space} is not a vector (an image?); {FLATTEN_HINT}")
-    raise ValueError(f"task {name!r}: observation space {space} cannot be mapped to inputs; {FLATTEN_HINT}")
+        raise UserError(f"task {name!r}: observation space {space} is not a vector (an image?); {FLATTEN_HINT}")
+    raise UserError(f"task {name!r}: observation space {space} cannot be mapped to inputs; {FLATTEN_HINT}")
 
 
 def action_rule(space, kind: str, name: str) -> ActionRule:
@@ -164,25 +165,25 @@ def action_rule(space, kind: str, name: str) -> ActionRule:
     if isinstance(space, spaces.Discrete):
         n = int(space.n)
         if int(space.start) != 0:
-            raise ValueError(f"task {name!r}: action space {space} does not start at 0; wrap it so it does")
+            raise UserError(f"task {name!r}: action space {space} does not start at 0; wrap it so it does")
         kind = kind or "argmax"
         if kind == "threshold":
             if n != 2:
-                raise ValueError(f"task.action: 'threshold': needs Discrete(2) actions, {name} has {space}; allowed: argmax")
+                raise UserError(f"task.action: 'threshold': needs Discrete(2) actions, {name} has {space}; allowed: argmax")
             return ActionRule.threshold()
         if kind != "argmax":
-            raise ValueError(f"task.action: {kind!r}: {name} has discrete actions {space}; allowed: argmax, threshold")
+            raise UserError(f"task.action: {kind!r}: {name} has discrete actions {space}; allowed: argmax, threshold")
         return ActionRule.argmax(n)
     if isinstance(space, spaces.Box) and len(space.shape) == 1:
         kind = kind or "clip"
         if kind not in ("clip", "tanh"):
-            raise ValueError(f"task.action: {kind!r}: {name} has continuous actions {space}; allowed: clip, tanh")
+            raise UserError(f"task.action: {kind!r}: {name} has continuous actions {space}; allowed: clip, tanh")
         low = np.asarray(space.low, dtype=np.float64)
         high = np.asarray(space.high, dtype=np.float64)
         if kind == "tanh" and not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-            raise ValueError(f"task.action: 'tanh': {name}'s action space {space} is unbounded; allowed: clip")
+            raise UserError(f"task.action: 'tanh': {name}'s action space {space} is unbounded; allowed: clip")
         return ActionRule(kind, int(space.shape[0]), tuple(low.tolist()), tuple(high.tolist()))
-    raise ValueError(f"task {name!r}: action space {space} cannot be mapped to outputs; "
+    raise UserError(f"task {name!r}: action space {space} cannot be mapped to outputs; "
                      "wrap the env so its actions are Discrete(n) or a 1-D Box")
 
 

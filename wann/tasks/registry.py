@@ -18,6 +18,7 @@ import os
 import pkgutil
 from typing import Any
 
+from wann.errors import UserError
 from wann.tasks.base import ActionRule, Task
 
 ENV_MODULES = "WANN_TASK_MODULES"
@@ -39,8 +40,7 @@ def _load_builtins() -> None:
     if _BUILTINS_LOADED:
         return
     _BUILTINS_LOADED = True
-    import wann.tasks.builtin as builtin
-
+    builtin = importlib.import_module("wann.tasks.builtin")  # plugins: loaded by name, like user task modules
     for info in sorted(pkgutil.iter_modules(builtin.__path__), key=lambda m: m.name):
         importlib.import_module(f"{builtin.__name__}.{info.name}")
     for name in filter(None, (m.strip() for m in os.environ.get(ENV_MODULES, "").split(","))):
@@ -54,7 +54,7 @@ def import_task_module(module: str, where: str = "task.module") -> None:
     try:
         importlib.import_module(module)
     except Exception as exc:  # anything the user's module raises is bad input here
-        raise ValueError(f"{where}: {module!r}: cannot import the task module: {type(exc).__name__}: {exc}") from None
+        raise UserError(f"{where}: {module!r}: cannot import the task module: {type(exc).__name__}: {exc}") from None
 
 
 def registered_names() -> list[str]:
@@ -99,14 +99,14 @@ def resolve_task(spec: dict[str, Any] | str) -> Task:
     if base is not None and plain:
         task = _customised(base, spec)
         if spec["path"] == "fused" and task.physics is None:
-            raise ValueError(f"task.path: 'fused': task {name!r} has no compiled path")
+            raise UserError(f"task.path: 'fused': task {name!r} has no compiled path")
     else:
         if spec["path"] == "fused":
-            raise ValueError(f"task.path: 'fused': task {name!r} has no compiled path with these kwargs/wrappers")
+            raise UserError(f"task.path: 'fused': task {name!r} has no compiled path with these kwargs/wrappers")
         from wann.tasks.gym_task import gym_task
 
         if base is not None and base.env_factory is None:
-            raise ValueError(f"task {name!r} has no gymnasium env, so task.kwargs / task.wrappers do not apply")
+            raise UserError(f"task {name!r} has no gymnasium env, so task.kwargs / task.wrappers do not apply")
         task = gym_task(spec, known=list(_TASKS))
     if spec["max_steps"]:
         task = dataclasses.replace(task, max_steps=spec["max_steps"])
@@ -127,7 +127,7 @@ def _normalised(spec: dict[str, Any]) -> dict[str, Any]:
         "path": str(spec.get("path") or ""),
     }
     if out["path"] not in PATHS:
-        raise ValueError(f"task.path: {out['path']!r}: allowed: {', '.join(repr(p) for p in PATHS)}")
+        raise UserError(f"task.path: {out['path']!r}: allowed: {', '.join(repr(p) for p in PATHS)}")
     return out
 
 
@@ -139,7 +139,7 @@ def _customised(task: Task, spec: dict[str, Any]) -> Task:
     for key, size in (("input_labels", task.n_inputs), ("output_labels", task.n_outputs)):
         if spec[key]:
             if len(spec[key]) != size:
-                raise ValueError(f"task.{key}: {len(spec[key])} labels given, task {task.name} has {size}")
+                raise UserError(f"task.{key}: {len(spec[key])} labels given, task {task.name} has {size}")
             changes[key] = tuple(spec[key])
     return dataclasses.replace(task, **changes)
 
@@ -148,12 +148,12 @@ def _other_rule(task: Task, kind: str) -> ActionRule:
     rule = task.action
     if rule.discrete:
         if kind == "argmax" and rule.kind == "threshold":
-            raise ValueError(f"task.action: 'argmax': task {task.name} has one output; allowed: threshold")
+            raise UserError(f"task.action: 'argmax': task {task.name} has one output; allowed: threshold")
         if kind == "threshold" and rule.size != 2:
-            raise ValueError(f"task.action: 'threshold': needs 2 discrete actions, task {task.name} has {rule.size}")
+            raise UserError(f"task.action: 'threshold': needs 2 discrete actions, task {task.name} has {rule.size}")
         if kind not in ("argmax", "threshold"):
-            raise ValueError(f"task.action: {kind!r}: task {task.name} has discrete actions; allowed: argmax, threshold")
-        raise ValueError(f"task.action: {kind!r}: not available for task {task.name} (its outputs are fixed)")
+            raise UserError(f"task.action: {kind!r}: task {task.name} has discrete actions; allowed: argmax, threshold")
+        raise UserError(f"task.action: {kind!r}: not available for task {task.name} (its outputs are fixed)")
     if kind not in ("clip", "tanh"):
-        raise ValueError(f"task.action: {kind!r}: task {task.name} has continuous actions; allowed: clip, tanh")
+        raise UserError(f"task.action: {kind!r}: task {task.name} has continuous actions; allowed: clip, tanh")
     return ActionRule(kind, rule.size, rule.low, rule.high)

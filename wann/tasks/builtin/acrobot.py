@@ -11,7 +11,6 @@ reaches the goal, which ends the episode.
 from __future__ import annotations
 
 import functools
-
 import math
 
 import numpy as np

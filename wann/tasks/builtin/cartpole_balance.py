@@ -9,7 +9,6 @@ float32, so ``cartpole_observe`` rounds to float32 the same way.
 from __future__ import annotations
 
 import functools
-
 import math
 
 import numpy as np

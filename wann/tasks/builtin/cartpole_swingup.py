@@ -22,6 +22,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from numba import njit
 
+from wann.errors import UserError
 from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
 from wann.tasks.registry import register_task
 
@@ -149,7 +150,7 @@ class CartPoleSwingUpEnv(gymnasium.Env):
     def __init__(self, max_steps: int = 1000, render_mode: str | None = None):
         """Create the env; ``max_steps`` is the episode length (1000, or 200 for the hard variant)."""
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
+            raise UserError(
                 f"render_mode {render_mode!r} is not supported; allowed: {self.metadata['render_modes']}"
             )
         self.max_steps = int(max_steps)

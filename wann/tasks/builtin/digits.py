@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.tasks.base import ActionRule, Task
 from wann.tasks.registry import register_task
 
@@ -43,7 +44,7 @@ DIGITS_INPUT_LABELS = tuple(f"px_{r}_{c}" for r in range(8) for c in range(8))
 DIGITS_OUTPUT_LABELS = tuple(str(k) for k in range(N_CLASSES))
 
 
-class MissingDatasetError(ImportError, ValueError):
+class MissingDatasetError(UserError, ImportError):
     """scikit-learn (which ships the digits) is not installed.
 
     Also a ValueError, so the command line reports it in one line (exit 2).
@@ -65,7 +66,7 @@ def stratified_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted index arrays (train, test): ``round(test_fraction * n_c)`` of each class c go to test."""
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction {test_fraction!r} must lie in (0, 1)")
+        raise UserError(f"test_fraction {test_fraction!r} must lie in (0, 1)")
     y = np.asarray(y)
     rng = np.random.default_rng(seed)
     train, test = [], []
@@ -112,10 +113,10 @@ def digits_shard_evaluator(task, batch, weights, seeds, max_steps, kernel=None) 
     ``seeds`` only set the size of the rollout axis and ``max_steps`` is
     ignored (see the module docstring). The step count is the number of
     forward passes: networks x weights x training images. ``kernel``
-    replaces :func:`wann.supervised.classify_shard` (benchmarks pass the old
+    replaces :func:`wann.engine.classify.classify_shard` (benchmarks pass the old
     per-row kernel).
     """
-    from wann.supervised import classify_shard
+    from wann.engine.classify import classify_shard
 
     data = load_digits_split()
     w = np.ascontiguousarray(weights, dtype=np.float64)
@@ -126,7 +127,7 @@ def digits_shard_evaluator(task, batch, weights, seeds, max_steps, kernel=None) 
 
 def digits_champion_metrics(network, weights) -> dict[str, Any]:
     """Held-out (and training) accuracy of a champion per weight, mean, best and ensemble."""
-    from wann.supervised import classification_metrics
+    from wann.engine.classify import classification_metrics
 
     data = load_digits_split()
     test = classification_metrics(network, data.x_test, data.y_test, weights)

@@ -12,7 +12,6 @@ every step.
 from __future__ import annotations
 
 import functools
-
 import math
 
 import numpy as np

@@ -10,7 +10,6 @@ terminates; gymnasium's TimeLimit truncates it at 200 steps.
 from __future__ import annotations
 
 import functools
-
 import math
 
 import numpy as np

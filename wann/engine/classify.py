@@ -5,7 +5,7 @@ The network's linear outputs are turned into class probabilities by a softmax
 
 - :func:`classify_shard` (compiled): every network of a shard x every shared
   weight x every row of a data matrix in ONE call, rows in lockstep through
-  :func:`wann.network.forward_lanes`. It returns, per (network, weight), the
+  :func:`wann.engine.network.forward_lanes`. It returns, per (network, weight), the
   mean cross-entropy of the softmax of the outputs and the accuracy; it never
   holds more than one output vector at a time, so memory does not grow with
   the data set.
@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 from numba import njit
 
-from wann.network import ROW_LANES, Network, forward, forward_block, load_rows, max_nodes
+from wann.engine.network import ROW_LANES, Network, forward, forward_block, load_rows, max_nodes
 
 # Per-row loss charged when a network's outputs overflow or turn NaN.
 NONFINITE_LOSS = 1.0e6
@@ -56,7 +56,7 @@ def classify_shard(node_offset, act, indptr, src, conn_weight, n_inputs, n_outpu
 
     ``x`` is float64[n, n_inputs] (C-contiguous), ``y`` int64[n] class labels in
     ``0..n_outputs-1``. Returns (loss float64[G, n_weights], accuracy float64[G, n_weights]).
-    Rows go through the network :data:`~wann.network.ROW_LANES` at a time in
+    Rows go through the network :data:`~wann.engine.network.ROW_LANES` at a time in
     lockstep; row losses are summed in row order, as one row at a time would.
     """
     n_net = len(node_offset) - 1

@@ -10,6 +10,8 @@ import math
 import numpy as np
 from numba import njit
 
+from wann.errors import UserError
+
 ACTIVATIONS: dict[int, str] = {
     1: "linear",
     2: "step",
@@ -32,7 +34,7 @@ def activation_id(name: str) -> int:
     try:
         return ACTIVATION_IDS[name]
     except KeyError:
-        raise ValueError(
+        raise UserError(
             f"unknown activation {name!r}; allowed: {', '.join(ALL_ACTIVATIONS)}"
         ) from None
 

@@ -2,7 +2,7 @@
 
 ``ask()`` returns the genomes of the next generation, ``tell(rewards)`` ranks
 them and returns that generation's metrics, and ``run()`` loops over both with
-an :class:`~wann.evaluate.Evaluator`. The search hyperparameters (the config)
+an :class:`~wann.engine.evaluator.Evaluator`. The search hyperparameters (the config)
 stay apart from the evolving state, which is plain data: ``state_dict()`` is
 the checkpoint, and taking it changes nothing.
 
@@ -15,19 +15,17 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from wann.activations import activation_id
-from wann.champion import Champion, public_spec
-from wann.config import Config
-from wann.evaluator import Evaluator, fitness_from_rewards
-from wann.genome import Genome, InnovationTracker, initial_genome, initial_tracker
-from wann.mutation import MutationRates, mutate
-from wann.network import Network, compile_from_parent, compile_genome
-from wann.ranking import nsga_order
+from wann.engine.activations import activation_id
+from wann.engine.champion import Champion, public_spec
+from wann.engine.config import Config
+from wann.engine.evaluator import Evaluator, fitness_from_rewards
+from wann.engine.genome import Genome, InnovationTracker, initial_genome, initial_tracker
+from wann.engine.mutation import MutationRates, mutate
+from wann.engine.network import Network, compile_from_parent, compile_genome
+from wann.engine.ranking import nsga_order
+from wann.engine.seeds import CONFIRM_SEEDS, POPULATION_SEEDS, generation_seeds
+from wann.errors import UserError
 from wann.tasks import Task, resolve_task
-
-# Seed streams of a run: rollouts of a generation, and champion confirmation.
-POPULATION_SEEDS = 1
-CONFIRM_SEEDS = 2
 
 Reporter = Callable[["WannSearch", dict[str, Any]], None]
 
@@ -72,14 +70,14 @@ class WannSearch:
         self._networks: list[Network] = []
         self._ranked_networks: list[Network] | None = None  # compiled self.ranked, when known
         self.last_confirm_steps = 0  # env steps of the last champion confirmation
+        self._in_step = False  # inside step(): the state is committed at its end, not by tell()
         self._snapshot = self._take_snapshot()
 
     # ---- seeds ---------------------------------------------------------------------
 
     def rollout_seeds(self, generation: int, count: int, stream: int = POPULATION_SEEDS) -> np.ndarray:
         """Seeds for ``count`` rollouts, a pure function of run seed, generation and stream."""
-        rng = np.random.default_rng([self.seed, generation, stream])
-        return rng.integers(0, 2**31 - 1, size=count, dtype=np.int64)
+        return generation_seeds(self.seed, generation, count, stream)
 
     # ---- ask / tell ------------------------------------------------------------------
 
@@ -150,6 +148,7 @@ class WannSearch:
         top = int(np.argmax(mean))  # first index among ties
         self._candidate = (self.population[top], self._networks[top])
         self.generation += 1
+        self._commit()
         return {
             "generation": self.generation - 1,
             "best_mean": float(mean[top]),
@@ -192,6 +191,7 @@ class WannSearch:
         )
         if self.task.champion_metrics is not None:
             self.champion.extra["test_metrics"] = self.task.champion_metrics(network, evaluator.weights)
+        self._commit()
         return True
 
     # ---- the loop ----------------------------------------------------------------------
@@ -200,12 +200,17 @@ class WannSearch:
         """Run one whole generation: ask, evaluate, tell, confirm; return its metrics."""
         t0 = time.perf_counter()
         self.last_confirm_steps = 0
-        genomes = self.ask()
-        seeds = self.rollout_seeds(self.generation, self.config.evaluation.rollouts)
-        result = evaluator.evaluate(self.networks(), seeds)
-        metrics = self.tell(result.rewards)
-        changed = self.confirm_champion(evaluator)
-        self._snapshot = self._take_snapshot()
+        # An interrupt anywhere in here leaves state_dict() at the previous generation.
+        self._in_step = True
+        try:
+            genomes = self.ask()
+            seeds = self.rollout_seeds(self.generation, self.config.evaluation.rollouts)
+            result = evaluator.evaluate(self.networks(), seeds)
+            metrics = self.tell(result.rewards)
+            changed = self.confirm_champion(evaluator)
+        finally:
+            self._in_step = False
+        self._commit()
         assert self.champion is not None
         metrics.update(
             champion_mean=self.champion.confirmed_mean,
@@ -241,6 +246,11 @@ class WannSearch:
 
     # ---- state as data ---------------------------------------------------------------
 
+    def _commit(self) -> None:
+        """Make :meth:`state_dict` describe the search as it stands now (not inside :meth:`step`)."""
+        if not self._in_step:
+            self._snapshot = self._take_snapshot()
+
     def _take_snapshot(self) -> dict[str, Any]:
         # References only: genomes and champions are never mutated in place.
         return {
@@ -252,7 +262,12 @@ class WannSearch:
         }
 
     def state_dict(self) -> dict[str, Any]:
-        """The search state after the last completed generation, as JSON-ready data."""
+        """The search state after the last :meth:`tell` (and champion confirmation), as JSON-ready data.
+
+        Driving :meth:`ask` / :meth:`tell` by hand, a checkpoint taken after
+        ``tell`` restores to the same state; inside :meth:`step` (e.g. an
+        interrupt mid-generation) it is the state after the previous step.
+        """
         snap = self._snapshot
         return {
             "format": "wann-checkpoint",
@@ -269,7 +284,7 @@ class WannSearch:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; the run then continues exactly as if never stopped."""
         if state.get("format") != "wann-checkpoint":
-            raise ValueError("not a wann checkpoint")
+            raise UserError("not a wann checkpoint")
         self.seed = int(state["seed"])
         self.generation = int(state["generation"])
         self.rng = np.random.default_rng()
@@ -279,4 +294,5 @@ class WannSearch:
         self.champion = None if state["champion"] is None else Champion.from_dict(state["champion"])
         self.population, self._networks = [], []
         self._ranked_networks = None  # compiled again on the next ask()
+        self._in_step = False
         self._snapshot = self._take_snapshot()

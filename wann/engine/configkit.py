@@ -2,22 +2,22 @@
 
 A field is declared with :func:`param` (default, one-line doc, constraints);
 :func:`fill_section` checks a YAML mapping against a dataclass and raises
-:class:`ConfigError` with one line ``<file>: <key>: <value>: <what is allowed>``.
+:class:`UserError` with one line ``<file>: <key>: <value>: <what is allowed>``.
 """
 from __future__ import annotations
 
 import dataclasses
 import difflib
 import math
+import types
+import typing
 from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """A bad config file or override; the message is one line meant for the user."""
+from wann.errors import UserError
 
 
 def param(default: Any, doc: str, **allowed: Any) -> Any:
@@ -55,51 +55,103 @@ def _is_number(value: Any, integer: bool) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def check_value(source: str, key: str, value: Any, f: dataclasses.Field) -> Any:
-    """Coerce and check one value against its field; ConfigError naming file, key, value and what is allowed."""
-    meta = f.metadata
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+def _describe(tp: Any) -> str:
+    """What a value of type ``tp`` looks like, for messages."""
+    if tp is type(None):
+        return "null"
+    if typing.get_origin(tp) is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if typing.get_origin(tp) is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return f"a list of {_PLURAL.get(item, 'values')}"
+    return _SINGULAR.get(tp, getattr(tp, "__name__", str(tp)))
 
-    def fail(what: str, shown: Any = value) -> ConfigError:
-        return ConfigError(f"{source}: {key}: {show(shown)}: {what}")
 
-    if kind == "int":
+_SINGULAR = {int: "an integer", float: "a finite number", bool: "true or false", str: "a string",
+             dict: "a mapping of names to values"}
+_PLURAL = {int: "integers", float: "finite numbers", str: "strings", dict: "mappings"}
+
+
+def _coerce(tp: Any, value: Any, fail: Callable[..., UserError]) -> Any:
+    """``value`` checked against the type ``tp`` (int, float, bool, str, dict, list[X], X | None, Literal)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        for option in options:
+            try:
+                return _coerce(option, value, fail)
+            except UserError:
+                continue
+        raise fail("expected " + " or ".join(_describe(a) for a in args))
+    if origin is typing.Literal:
+        if value not in args:
+            raise fail(f"allowed: {', '.join(str(a) for a in args)}{closest(value, args)}")
+        return value
+    if tp is int:
         if not _is_number(value, True):
             raise fail("expected an integer")
-    elif kind == "float":
+        return value
+    if tp is float:
         if not _is_number(value, False):
             raise fail("expected a finite number")
-        value = float(value)
-    elif kind == "bool":
+        return float(value)
+    if tp is bool:
         if not isinstance(value, bool):
             raise fail("expected true or false")
-    elif kind == "str":
+        return value
+    if tp is str:
         if not isinstance(value, str):
             raise fail("expected a string")
-    elif kind in ("list[int]", "list[float]"):
-        integer = kind == "list[int]"
-        if not isinstance(value, list) or any(not _is_number(v, integer) for v in value):
-            raise fail(f"expected a list of {'integers' if integer else 'finite numbers'}")
+        return value
+    if tp is dict or origin is dict:
+        if not isinstance(value, dict) or any(not isinstance(k, str) for k in value):
+            raise fail("expected a mapping of names to values")
+        return value
+    if origin is list:
+        (item,) = args
+        if item is dict:  # wrappers: a bare name stands for {name: ...}
+            if not isinstance(value, list) or any(not isinstance(v, (dict, str)) for v in value):
+                raise fail("expected a list of mappings, e.g. [{name: TimeLimit, kwargs: {max_episode_steps: 200}}]")
+            return [{"name": v} if isinstance(v, str) else dict(v) for v in value]
+        if not isinstance(value, list):
+            raise fail(f"expected {_describe(tp)}")
+        out = []
+        for v in value:
+            try:
+                out.append(_coerce(item, v, fail))
+            except UserError:
+                raise fail(f"expected {_describe(tp)}") from None
+        return out
+    raise TypeError(f"configkit: unsupported field type {tp!r}")  # a programming error, not bad input
+
+
+def check_value(source: str, key: str, value: Any, f: dataclasses.Field, tp: Any) -> Any:
+    """Coerce and check one value against field ``f`` of resolved type ``tp``.
+
+    UserError naming file, key, value and what is allowed.
+    """
+    meta = f.metadata
+
+    def fail(what: str, shown: Any = value) -> UserError:
+        return UserError(f"{source}: {key}: {show(shown)}: {what}")
+
+    raw = value
+    value = _coerce(tp, value, fail)
+    if value is None:
+        return value
+    if typing.get_origin(tp) is list and typing.get_args(tp)[0] in (int, float):
         need = max(1, meta.get("min_len", 1)) if (meta.get("nonempty") or "min_len" in meta) else 0
         if len(value) < need:
             raise fail(f"expected at least {need} value{'s' if need > 1 else ''}")
-        for v in value:
+        for v, written in zip(value, raw):
             if "each_min" in meta and v < meta["each_min"]:
-                raise fail(f"every value must be >= {meta['each_min']:g}", v)
+                raise fail(f"every value must be >= {meta['each_min']:g}", written)
             lo, hi = meta.get("each_gt"), meta.get("each_max")
             if (lo is not None and v <= lo) or (hi is not None and v > hi):
-                raise fail(f"every value must lie in ({lo:g}, {hi:g}]", v)
-        value = [int(v) if integer else float(v) for v in value]
-    elif kind == "dict":
-        if not isinstance(value, dict) or any(not isinstance(k, str) for k in value):
-            raise fail("expected a mapping of names to values")
-    elif kind == "list[dict]":
-        if not isinstance(value, list) or any(not isinstance(v, (dict, str)) for v in value):
-            raise fail("expected a list of mappings, e.g. [{name: TimeLimit, kwargs: {max_episode_steps: 200}}]")
-        value = [{"name": v} if isinstance(v, str) else dict(v) for v in value]
-    elif kind == "list[str]":
-        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
-            raise fail("expected a list of strings")
+                raise fail(f"every value must lie in ({lo:g}, {hi:g}]", written)
+    elif typing.get_origin(tp) is list and typing.get_args(tp)[0] is str:
         if not value and not meta.get("allow_empty"):
             raise fail("expected a non-empty list of strings")
         if len(set(value)) != len(value):
@@ -129,11 +181,12 @@ def fill_section(target: Any, values: dict, source: str, prefix: str, overridden
     Keys in ``overridden`` (``prefix+key``) came from ``--set`` and are reported so.
     """
     fields = {f.name: f for f in dataclasses.fields(target)}
+    hints = typing.get_type_hints(type(target))
     for key, value in values.items():
         where = "--set" if f"{prefix}{key}" in overridden else source
         if key not in fields:
-            raise ConfigError(f"{where}: {prefix}{key}: unknown key{closest(key, fields)}; allowed: {', '.join(fields)}")
-        setattr(target, key, check_value(where, f"{prefix}{key}", value, fields[key]))
+            raise UserError(f"{where}: {prefix}{key}: unknown key{closest(key, fields)}; allowed: {', '.join(fields)}")
+        setattr(target, key, check_value(where, f"{prefix}{key}", value, fields[key], hints[key]))
 
 
 def read_yaml_mapping(path: str | Path, what: str) -> dict:
@@ -142,17 +195,17 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+        raise UserError(f"{path}: cannot read config: {exc.strerror}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
+        raise UserError(f"{path}: not valid YAML{where}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping of {what}")
+        raise UserError(f"{path}: top level must be a mapping of {what}")
     return data
 
 
@@ -164,11 +217,11 @@ def apply_overrides(data: dict, overrides: list[str], fixed_sections: tuple[str,
     keys = []
     for item in overrides:
         if "=" not in item or "." not in item.split("=", 1)[0]:
-            raise ConfigError(f"--set: {item!r}: expected section.key=value")
+            raise UserError(f"--set: {item!r}: expected section.key=value")
         path, raw = item.split("=", 1)
         section, key = path.split(".", 1)
         if section in fixed_sections:
-            raise ConfigError(f"--set: {item!r}: {section} are set in the config file, not with --set")
+            raise UserError(f"--set: {item!r}: {section} are set in the config file, not with --set")
         if not isinstance(data.get(section), dict):
             data[section] = {}
         data[section][key] = yaml.safe_load(raw)

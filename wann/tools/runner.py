@@ -8,86 +8,41 @@ results do not depend on the number of workers.
 from __future__ import annotations
 
 import dataclasses
-import os
-import signal
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
-from wann.evaluator import run_rollouts, task_spec_of
-from wann.network import Network, NetworkBatch, stack_networks
-from wann.tasks import Task, resolve_task
-
-EVAL_STREAM = 0  # evaluation episodes, shared by every row and weight (a seed stream of cli_common.make_rng)
-
-
-# ---- running rollouts ------------------------------------------------------------
-
-
-def _init_tool_worker() -> None:
-    """Pool initializer: Ctrl-C is handled by the parent, which stops the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _run_jobs(payload: tuple[dict, int, list[tuple[NetworkBatch, np.ndarray, np.ndarray]]]) -> tuple[list[np.ndarray], int]:
-    """Worker side: run each (batch, weights, seeds) triple with :func:`run_rollouts`."""
-    task_spec, max_steps, triples = payload
-    task = resolve_task(task_spec)
-    out, steps = [], 0
-    for batch, weights, seeds in triples:
-        rewards, n = run_rollouts(task, batch, weights, seeds, max_steps)
-        out.append(rewards)
-        steps += int(n)
-    return out, steps
+from wann.engine.evaluator import Evaluator, Job, make_backend
+from wann.engine.network import Network, stack_networks
+from wann.tasks import Task
 
 
 class RolloutRunner:
-    """Runs rollouts of networks on a task, in this process or on a pool of workers.
+    """Runs rollouts of networks on a task, in this process or on the evaluator's worker pool.
 
     Results do not depend on the number of workers: every reward is a
     function of the network, the shared weight and the seed only.
     """
 
-    def __init__(self, task: Task, workers: int = 1, max_steps: int | None = None) -> None:
+    def __init__(self, task: Task, workers: int = 1, max_steps: int | None = None, backend: str = "processes") -> None:
         """``workers`` 0 = every core; 1 runs in this process."""
         self.task = task
-        self.max_steps = int(max_steps or task.max_steps)
-        self.n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+        self.evaluator = Evaluator(task, (), make_backend(backend, workers), max_steps)
+        self.max_steps = self.evaluator.max_steps
+        self.n_workers = self.evaluator.n_workers
         self.steps = 0  # env steps taken so far
-        self._pool = None
 
-    # -- pool --------------------------------------------------------------------
-
-    def _map(self, jobs: list[list[tuple[NetworkBatch, np.ndarray, np.ndarray]]]) -> list[np.ndarray]:
-        payloads = [(task_spec_of(self.task), self.max_steps, triples) for triples in jobs if triples]
-        if self.n_workers <= 1 or len(payloads) <= 1:
-            results = [_run_jobs(p) for p in payloads]
-        else:
-            if self._pool is None:
-                self._start_pool(payloads[0][2][0][0])
-            results = self._pool.map(_run_jobs, payloads, chunksize=1)
+    def _map(self, jobs: list[Job]) -> list[np.ndarray]:
         flat: list[np.ndarray] = []
-        for rewards, steps in results:
+        for rewards, steps in self.evaluator.run_jobs([job for job in jobs if job]):
             flat.extend(rewards)
             self.steps += steps
         return flat
 
-    def _start_pool(self, probe: NetworkBatch) -> None:
-        import multiprocess
-
-        # Compile (or load from cache) here first, so forked workers inherit the kernels.
-        run_rollouts(self.task, probe, np.ones(1), np.zeros(1, dtype=np.int64), 1)
-        methods = multiprocess.get_all_start_methods()
-        ctx = multiprocess.get_context("fork" if "fork" in methods else "spawn")
-        self._pool = ctx.Pool(self.n_workers, initializer=_init_tool_worker)
-
     def close(self) -> None:
         """Stop the worker processes, if any."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        self.evaluator.close()
 
     def __enter__(self) -> "RolloutRunner":
         return self
@@ -145,13 +100,6 @@ def with_conn_weights(network: Network, conn_weight: np.ndarray) -> Network:
     if conn_weight.shape != network.conn_weight.shape:
         raise ValueError(f"expected {network.n_connections} connection weights, got {conn_weight.shape}")
     return dataclasses.replace(network, conn_weight=conn_weight.copy())
-
-
-def evaluation_seeds(seed: int, episodes: int, stream: int = EVAL_STREAM) -> np.ndarray:
-    """The rollout seeds of ``episodes`` evaluation episodes for ``--seed seed``."""
-    from wann.cli_common import draw_seeds, make_rng
-
-    return draw_seeds(make_rng(seed, stream), episodes)
 
 
 @dataclass

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wann.activations import ALL_ACTIVATIONS
-from wann.configkit import (
-    ConfigError,
+from wann.engine.activations import ALL_ACTIVATIONS
+from wann.engine.configkit import (
     apply_overrides,
     closest,
     fill_section,
@@ -21,6 +20,7 @@ from wann.configkit import (
     read_yaml_mapping,
     reference_rows,
 )
+from wann.errors import UserError
 
 STANDARD_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 
@@ -106,7 +106,7 @@ class Config:
 
 
 SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Config)}
-__all__ = ["Config", "ConfigError", "STANDARD_WEIGHTS", "config_from_dict", "load_config", "apply_overrides"]
+__all__ = ["Config", "STANDARD_WEIGHTS", "config_from_dict", "load_config", "apply_overrides"]
 
 
 def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[str] = frozenset()) -> Config:
@@ -118,15 +118,15 @@ def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: top level must be a mapping of sections ({', '.join(SECTIONS)})")
+        raise UserError(f"{source}: top level must be a mapping of sections ({', '.join(SECTIONS)})")
     config = Config()
     for section, values in data.items():
         if section not in SECTIONS:
-            raise ConfigError(f"{source}: {section}: unknown section{closest(section, SECTIONS)}; allowed: {', '.join(SECTIONS)}")
+            raise UserError(f"{source}: {section}: unknown section{closest(section, SECTIONS)}; allowed: {', '.join(SECTIONS)}")
         if values is None:
             continue
         if not isinstance(values, dict):
-            raise ConfigError(f"{source}: {section}: expected a mapping of keys, got {values!r}")
+            raise UserError(f"{source}: {section}: expected a mapping of keys, got {values!r}")
         fill_section(getattr(config, section), values, source, f"{section}.", overridden)
     _check_whole(config, source)
     _check_task(config, source)
@@ -140,20 +140,20 @@ def _check_task(config: Config, source: str) -> None:
     try:
         resolve_task(config.task.spec())
     except ValueError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise UserError(f"{source}: {exc}") from None
 
 
 def _check_whole(config: Config, source: str) -> None:
     s = config.search
     rates = (s.prob_add_connection, s.prob_add_node, s.prob_enable_connection, s.prob_change_activation)
     if sum(rates) <= 0:
-        raise ConfigError(f"{source}: search.prob_*: all zero: at least one mutation needs a positive weight")
+        raise UserError(f"{source}: search.prob_*: all zero: at least one mutation needs a positive weight")
     if s.cull_ratio + s.elite_ratio > 1.0:
-        raise ConfigError(f"{source}: search.elite_ratio: {s.elite_ratio}: elite_ratio + cull_ratio must be <= 1")
+        raise UserError(f"{source}: search.elite_ratio: {s.elite_ratio}: elite_ratio + cull_ratio must be <= 1")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
-    """Read, override and validate a YAML config; ConfigError with a one-line message."""
+    """Read, override and validate a YAML config; UserError with a one-line message."""
     path = Path(path)
     data = read_yaml_mapping(path, f"sections ({', '.join(SECTIONS)})")
     overridden = apply_overrides(data, overrides or [])

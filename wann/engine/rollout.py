@@ -27,7 +27,7 @@ import types
 import numpy as np
 from numba import njit
 
-from wann.network import forward_lanes, max_nodes
+from wann.engine.network import forward_lanes, max_nodes
 from wann.tasks.actions import action_function
 from wann.tasks.base import FusedPhysics, Task
 

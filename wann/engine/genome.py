@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from wann.activations import ACTIVATIONS
+from wann.engine.activations import ACTIVATIONS
+from wann.errors import UserError
 
 
 class NodeKind(IntEnum):
@@ -82,7 +83,7 @@ class Genome:
         connection graph is acyclic, so a hand-edited file fails here with a
         clear message rather than deep inside the compiled kernel.
         """
-        from wann.activations import activation_id
+        from wann.engine.activations import activation_id
 
         try:
             nodes = data["nodes"]
@@ -95,7 +96,7 @@ class Genome:
             dst = np.array([int(c[2]) for c in conns], dtype=np.int64)
             enabled = np.array([bool(c[3]) for c in conns], dtype=bool)
         except (KeyError, IndexError, TypeError) as exc:
-            raise ValueError(f"malformed genome: {exc!r}") from None
+            raise UserError(f"malformed genome: {exc!r}") from None
         genome = cls(node_id, kinds, acts, innov, src, dst, enabled)
         validate_genome(genome)
         return genome
@@ -117,27 +118,27 @@ def _kind_from_name(name: str) -> int:
     for value, kind_name in _KIND_NAMES.items():
         if kind_name == name:
             return value
-    raise ValueError(f"unknown node kind {name!r}; allowed: {', '.join(_KIND_NAMES.values())}")
+    raise UserError(f"unknown node kind {name!r}; allowed: {', '.join(_KIND_NAMES.values())}")
 
 
 def validate_genome(genome: Genome) -> None:
     """Raise ValueError naming the first structural defect of ``genome``."""
     ids = genome.node_id
     if len(np.unique(ids)) != len(ids):
-        raise ValueError("duplicate node id")
+        raise UserError("duplicate node id")
     if len(np.unique(genome.conn_innov)) != len(genome.conn_innov):
-        raise ValueError("duplicate innovation number")
+        raise UserError("duplicate innovation number")
     kind_of = dict(zip(ids.tolist(), genome.node_kind.tolist()))
     pairs = set()
     for s, d in zip(genome.conn_src.tolist(), genome.conn_dst.tolist()):
         if s not in kind_of or d not in kind_of:
-            raise ValueError(f"connection {s}->{d} names an unknown node id")
+            raise UserError(f"connection {s}->{d} names an unknown node id")
         if kind_of[d] in (NodeKind.INPUT, NodeKind.BIAS):
-            raise ValueError(f"connection {s}->{d} leads into an input or bias node")
+            raise UserError(f"connection {s}->{d} leads into an input or bias node")
         if kind_of[s] == NodeKind.OUTPUT:
-            raise ValueError(f"connection {s}->{d} leaves an output node")
+            raise UserError(f"connection {s}->{d} leaves an output node")
         if (s, d) in pairs:
-            raise ValueError(f"duplicate connection {s}->{d}")
+            raise UserError(f"duplicate connection {s}->{d}")
         pairs.add((s, d))
     n_in = genome.n_inputs
     kinds = genome.node_kind
@@ -146,7 +147,7 @@ def validate_genome(genome: Genome) -> None:
         or np.any(kinds[:n_in] != NodeKind.INPUT)
         or kinds[n_in] != NodeKind.BIAS
     ):
-        raise ValueError("nodes must list the inputs first, then exactly one bias")
+        raise UserError("nodes must list the inputs first, then exactly one bias")
     node_depths(genome)  # raises on a cycle
 
 
@@ -178,7 +179,7 @@ def node_depths(genome: Genome, enabled_only: bool = False) -> dict[int, int]:
             if indegree[child] == 0:
                 ready.append(child)
     if seen != len(ids):
-        raise ValueError("connections form a cycle")
+        raise UserError("connections form a cycle")
     outputs = genome.node_id[genome.node_kind == NodeKind.OUTPUT].tolist()
     hidden_max = max(
         (depth[i] for i, k in zip(ids, genome.node_kind.tolist()) if k != NodeKind.OUTPUT),

@@ -2,9 +2,9 @@
 
 ``python -m wann.evaluate CHAMPION`` runs this module's :func:`main`.
 
-Every rollout goes through the engine's :func:`wann.evaluate.run_rollouts`
+Every rollout goes through the engine's :func:`wann.engine.evaluator.run_rollouts`
 (the compiled path when the task has one), so a number printed here equals
-what :class:`wann.evaluate.Evaluator` gives for the same network, weight and
+what :class:`wann.engine.evaluator.Evaluator` gives for the same network, weight and
 seed. Many weight vectors are evaluated as one batch of copies of the network
 that differ only in ``conn_weight``, with the shared weight set to 1.0: a node
 then computes ``act(sum_k cw_k * v_k)``.
@@ -15,31 +15,19 @@ separate set of seeds, so its row is an honest re-evaluation.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import io
-import sys
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from wann.champion import Champion, champion_task
-from wann.config import STANDARD_WEIGHTS
-from wann.network import compile_genome
-from wann.runner import (  # noqa: F401  (re-exported: the tools' rollout runner lives in wann.runner)
-    RolloutRunner,
-    Stats,
-    evaluation_seeds,
-    with_conn_weights,
-)
-
-# Seed streams derived from --seed (see cli_common.make_rng); stream 0 (evaluation episodes) is wann.runner's EVAL_STREAM.
-RANDOM_INDIVIDUAL_STREAM = 1  # per-episode random connection weights
-RANDOM_SHARED_STREAM = 2  # per-episode random shared weight
-SELECT_STREAM = 3  # episodes used to pick the tuned shared weight
+from wann.engine.champion import Champion, champion_task
+from wann.engine.config import STANDARD_WEIGHTS
+from wann.engine.network import compile_genome
+from wann.engine.seeds import RANDOM_INDIVIDUAL_STREAM, RANDOM_SHARED_STREAM, SELECT_STREAM, evaluation_seeds, make_rng
+from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
 
 # The paper's numbers for the swing-up WANN (REFERENCE.md section 5), printed for comparison.
 PAPER_SWINGUP = {
@@ -129,6 +117,7 @@ def four_conditions(
     select_episodes: int | None = None,
     runner: RolloutRunner | None = None,
     say: Callable[[str], None] | None = None,
+    tick: Callable[[int, int], None] | None = None,
 ) -> list[ConditionRow]:
     """The paper's four conditions for ``champion``, each over the same ``episodes`` seeds.
 
@@ -136,15 +125,15 @@ def four_conditions(
        shared weight 1.0;
     2. random shared weight: one draw from U(-2, 2) per episode;
     3. tuned shared weight: best of a ``grid_points`` grid over [-2, 2] then a
-       refinement (:func:`wann.tune.tune_shared`), picked on ``select_episodes``
+       refinement (:func:`wann.tools.tune.tune_shared`), picked on ``select_episodes``
        separate seeds and re-evaluated on the evaluation seeds;
     4. tuned individual weights: the champion's ``conn_weights`` at shared
        weight 1.0, when it has them (else the row has no numbers).
     """
-    from wann.cli_common import make_rng
-    from wann.tune import tune_shared
+    from wann.tools.tune import tune_shared
 
     say = say or (lambda _msg: None)
+    tick = tick or (lambda _done, _total: None)
     task = champion_task(champion)
     network = compile_genome(champion.genome)
     seeds = evaluation_seeds(seed, episodes)
@@ -159,11 +148,13 @@ def four_conditions(
         r = runner.paired(random_nets, np.ones(episodes), seeds)
         rows.append(ConditionRow(CONDITIONS[0], Stats.of(r), "each connection ~ U(-2, 2) per episode", rewards=r))
         say(f"  {CONDITIONS[0]}: {rows[-1].stats.mean:.2f}")
+        tick(1, len(CONDITIONS))
 
         shared = make_rng(seed, RANDOM_SHARED_STREAM).uniform(-2.0, 2.0, episodes)
         r = runner.paired([network], shared, seeds)
         rows.append(ConditionRow(CONDITIONS[1], Stats.of(r), "one w ~ U(-2, 2) per episode", rewards=r))
         say(f"  {CONDITIONS[1]}: {rows[-1].stats.mean:.2f}")
+        tick(2, len(CONDITIONS))
 
         n_select = select_episodes or episodes
         best = tune_shared(network, task, episodes=n_select, seed=seed, grid_points=grid_points,
@@ -175,14 +166,17 @@ def four_conditions(
             weight=best.weight, rewards=r,
         ))
         say(f"  {CONDITIONS[2]}: {rows[-1].stats.mean:.2f} at w = {best.weight:+.3f}")
+        tick(3, len(CONDITIONS))
 
         if champion.conn_weights:
             tuned_net = compile_genome(champion.genome, champion.conn_weights)
             r = runner.grid([tuned_net], [1.0], seeds)[0, 0]
             rows.append(ConditionRow(CONDITIONS[3], Stats.of(r), "champion's conn_weights, shared weight 1", rewards=r))
             say(f"  {CONDITIONS[3]}: {rows[-1].stats.mean:.2f}")
+            tick(4, len(CONDITIONS))
         else:
             rows.append(ConditionRow(CONDITIONS[3], None, "not tuned: run python -m wann.tune CHAMPION --mode individual"))
+            tick(4, len(CONDITIONS))
     finally:
         if own:
             runner.close()
@@ -221,114 +215,10 @@ def format_conditions(rows: list[ConditionRow], task_name: str) -> str:
     return "\n".join(lines)
 
 
-def _csv_text(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+def csv_text(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
     return buffer.getvalue()
-
-
-# ---- command line ---------------------------------------------------------------------------
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m wann.evaluate``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m wann.evaluate",
-        description="Evaluate a champion at fixed shared weights, or print the paper's four-condition table.",
-    )
-    parser.add_argument("champion", help="champion.json written by python -m wann.search (or wann.tune)")
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--weights", type=float, nargs="+", metavar="W",
-                       help="shared weights to evaluate (default: -2 -1 -0.5 0.5 1 2)")
-    which.add_argument("--sweep", type=float, nargs=2, metavar=("LO", "HI"),
-                       help="evaluate --points weights evenly spaced from LO to HI")
-    which.add_argument("--table", action="store_true",
-                       help="print the paper's four rows: random individual, random shared, tuned shared, tuned weights")
-    parser.add_argument("--points", type=int, default=41, help="number of weights for --sweep (default 41)")
-    parser.add_argument("--tuned", action="store_true",
-                        help="apply the champion's tuned conn_weights on top of each shared weight")
-    parser.add_argument("--episodes", type=int, default=100, help="episodes per weight or per row (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the episodes and random draws (default 0)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes, 0 = all cores (default 1; results do not depend on it)")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--csv", metavar="PATH", help="also write the results as CSV")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    from wann.cli_common import add_task_module_option
-
-    add_task_module_option(parser)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.evaluate``; exit 2 with one line on bad input."""
-    from wann.cli_common import run_tool
-
-    args = build_parser().parse_args(argv)
-    return run_tool(lambda: _run(args))
-
-
-def _run(args: argparse.Namespace) -> int:
-    from wann.cli_common import ToolError, check_positive, check_workers, read_champion, import_task_modules
-
-    import_task_modules(args.task_modules)
-
-    check_positive("--episodes", args.episodes)
-    check_workers(args.workers)
-    if args.sweep is not None:
-        check_positive("--points", args.points)
-        if args.points < 2 and args.sweep[0] != args.sweep[1]:
-            raise ToolError(f"--points: {args.points}: a sweep needs at least 2 points")
-    champion = read_champion(args.champion)
-    if args.tuned and not champion.conn_weights:
-        raise ToolError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
-    task = champion_task(champion)
-    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    t0 = time.perf_counter()
-    header = (f"champion {args.champion}: {task.name}, {champion.connections} connections, "
-              f"{args.episodes} episodes per {'row' if args.table else 'weight'}, seed {args.seed}")
-    result: dict[str, Any] = {
-        "format": "wann-evaluation", "champion": str(args.champion), "task": task.name,
-        "episodes": args.episodes, "seed": args.seed,
-    }
-    with RolloutRunner(task, args.workers) as runner:
-        if args.table:
-            say("evaluating the four conditions ...")
-            rows = four_conditions(champion, args.episodes, args.seed, runner=runner, say=say)
-            print(header)
-            print(format_conditions(rows, task.name))
-            result["table"] = [r.to_dict() for r in rows]
-            csv_rows = result["table"]
-            columns: Sequence[str] = ("condition", "mean", "std", "min", "max", "episodes", "weight", "note")
-        else:
-            if args.sweep is not None:
-                weights = np.linspace(args.sweep[0], args.sweep[1], args.points)
-            else:
-                weights = np.asarray(args.weights if args.weights else STANDARD_WEIGHTS, dtype=np.float64)
-            table = evaluate_weights(champion, weights, args.episodes, args.seed, runner=runner, tuned=args.tuned)
-            print(header + (" (tuned conn_weights applied)" if args.tuned else ""))
-            print(format_weight_table(table))
-            result["tuned"] = bool(args.tuned)
-            result["weights"] = table.rows()
-            csv_rows = result["weights"]
-            columns = ("weight", "mean", "std", "min", "max")
-        steps = runner.steps
-    seconds = time.perf_counter() - t0
-    say(f"{steps:,} env steps in {seconds:.1f}s")
-    if args.json:
-        from wann.io import write_json_atomic
-
-        write_json_atomic(args.json, result)
-        say(f"wrote {args.json}")
-    if args.csv:
-        from wann.io import write_text_atomic
-
-        write_text_atomic(args.csv, _csv_text(csv_rows, columns))
-        say(f"wrote {args.csv}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

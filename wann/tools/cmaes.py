@@ -1,4 +1,4 @@
-"""CMA-ES from the ``cma`` package (pycma) behind the same ask/tell face as :mod:`wann.es`.
+"""CMA-ES from the ``cma`` package (pycma) behind the same ask/tell face as :mod:`wann.tools.es`.
 
 pycma is an optional extra (``pip install -e ".[cma]"``). Its normal draws
 come from the generator passed in, never from numpy's global state, so a
@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from wann.errors import UserError
 
 
 def cma_available() -> bool:
@@ -28,11 +30,11 @@ class CmaStrategy:
         try:
             import cma
         except ImportError:
-            raise ValueError('--method cma needs the cma package: pip install -e ".[cma]" (or use --method es)') from None
+            raise UserError('--method cma needs the cma package: pip install -e ".[cma]" (or use --method es)') from None
         if popsize < 2:
-            raise ValueError(f"popsize: {popsize}: must be >= 2")
+            raise UserError(f"popsize: {popsize}: must be >= 2")
         if not sigma > 0:
-            raise ValueError(f"sigma: {sigma}: must be > 0")
+            raise UserError(f"sigma: {sigma}: must be > 0")
         self.rng = rng
         options = {
             "popsize": int(popsize),

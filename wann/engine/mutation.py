@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wann.genome import Genome, InnovationTracker, NodeKind, node_depths
+from wann.engine.genome import Genome, InnovationTracker, NodeKind, node_depths
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,19 @@
 """The champion: the best confirmed genome of a run, and its JSON file."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 
 import wann
-from wann.genome import Genome
-from wann.io import read_json, write_json_atomic
+from wann.engine.genome import Genome
+from wann.engine.jsonio import read_json, write_json_atomic
+from wann.errors import UserError
+
+if TYPE_CHECKING:
+    from wann.engine.network import Network
+    from wann.engine.policy import Policy
 
 FORMAT = "wann-champion"
 
@@ -52,11 +57,43 @@ class Champion:
         data.update(self.extra)
         return data
 
+    def network(self, tuned: bool = True) -> "Network":
+        """The compiled live network (with the tuned ``conn_weights`` when ``tuned`` and present)."""
+        from wann.engine.network import compile_genome
+
+        return compile_genome(self.genome, self.conn_weights if tuned else None)
+
+    def default_weight(self, tuned: bool = True) -> float:
+        """The shared weight a policy uses unless told: 1.0 under tuned ``conn_weights``,
+        else the tuned shared weight (``wann.tune --mode shared``), else the best sweep weight."""
+        if tuned and self.conn_weights:
+            return 1.0
+        if "tuned_shared_weight" in self.extra:
+            return float(self.extra["tuned_shared_weight"])
+        if self.reward_per_weight:
+            return float(self.shared_weights[max(range(len(self.reward_per_weight)),
+                                                 key=self.reward_per_weight.__getitem__)])
+        return 1.0
+
+    def policy(self, weight: float | None = None, tuned: bool = True) -> "Policy":
+        """A :class:`~wann.engine.policy.Policy` for a plain gymnasium loop: ``policy.act(obs)`` -> action.
+
+        ``weight``: the shared weight (default :meth:`default_weight`); ``tuned``
+        applies tuned ``conn_weights`` when the champion has them. The task is
+        rebuilt from the champion (a user task's module must be imported first).
+        """
+        from wann.engine.policy import Policy
+
+        w = self.default_weight(tuned) if weight is None else float(weight)
+        if not math.isfinite(w):
+            raise UserError(f"weight: {w}: must be a finite number")
+        return Policy.from_network(self.network(tuned), champion_task(self), w)
+
     @classmethod
     def from_dict(cls, data: Any) -> "Champion":
         """Rebuild from :meth:`to_dict` output; ValueError with a clear message if invalid."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a wann champion file (missing \"format\": \"wann-champion\")")
+            raise UserError("not a wann champion file (missing \"format\": \"wann-champion\")")
         known = {
             "format", "version", "wann_version", "task", "connections", "confirmed_mean",
             "confirmed_rollouts", "shared_weights", "reward_per_weight", "generation",
@@ -80,16 +117,16 @@ class Champion:
                 task_spec=_spec_from_file(data.get("task_spec")),
             )
         except KeyError as exc:
-            raise ValueError(f"champion is missing key {exc.args[0]!r}") from None
+            raise UserError(f"champion is missing key {exc.args[0]!r}") from None
         except (TypeError, AttributeError) as exc:
-            raise ValueError(f"champion has a malformed value ({exc})") from None
+            raise UserError(f"champion has a malformed value ({exc})") from None
 
 
 def _spec_from_file(spec: Any) -> dict[str, Any] | None:
     if spec is None:
         return None
     if not isinstance(spec, dict):
-        raise ValueError(f"task_spec is {spec!r}, expected a mapping")
+        raise UserError(f"task_spec is {spec!r}, expected a mapping")
     return spec
 
 
@@ -116,7 +153,7 @@ def champion_task(champion: Champion):
         return resolve_task(spec)
     except ValueError as exc:
         if module and champion.task not in registered_names():
-            raise ValueError(
+            raise UserError(
                 f"task {champion.task!r} is a user task from module {module!r}, which is not loaded: "
                 f"pass --task-module {module} (or set WANN_TASK_MODULES={module})"
             ) from None
@@ -129,17 +166,37 @@ def save_champion(champion: Champion, path: str | Path) -> None:
 
 
 def load_champion(path: str | Path) -> Champion:
-    """Read and validate a champion file; ValueError naming the file and the problem."""
+    """Read and validate a champion file; :class:`~wann.errors.UserError` naming the file and the problem.
+
+    Checks the JSON, the format, the genome's structure and activations, the
+    task (and that the genome fits it), and that tuned ``conn_weights`` name
+    connections of the genome and are finite.
+    """
     path = Path(path)
     data = read_json(path, "champion")
     try:
         champion = Champion.from_dict(data)
         task = champion_task(champion)
         if champion.genome.n_inputs != task.n_inputs or champion.genome.n_outputs != task.n_outputs:
-            raise ValueError(
+            raise UserError(
                 f"genome has {champion.genome.n_inputs} inputs/{champion.genome.n_outputs} outputs "
                 f"but task {task.name} needs {task.n_inputs}/{task.n_outputs}"
             )
+        _check_tuned(champion)
     except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+        raise UserError(f"{path}: {exc}") from None
     return champion
+
+
+def _check_tuned(champion: Champion) -> None:
+    """Tuned weights must name real connections and be finite numbers."""
+    if champion.conn_weights is not None:
+        innovations = set(champion.genome.conn_innov.tolist())
+        for innov, weight in champion.conn_weights.items():
+            if innov not in innovations:
+                raise UserError(f"conn_weights names innovation {innov}, which is not in the genome")
+            if not math.isfinite(weight):
+                raise UserError(f"conn_weights[{innov}] is {weight}, expected a finite number")
+    tuned_shared = champion.extra.get("tuned_shared_weight")
+    if tuned_shared is not None and not (isinstance(tuned_shared, (int, float)) and math.isfinite(tuned_shared)):
+        raise UserError(f"tuned_shared_weight is {tuned_shared!r}, expected a finite number")

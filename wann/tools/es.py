@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from wann.errors import UserError
+
 
 def centered_ranks(fitness: np.ndarray) -> np.ndarray:
     """Ranks of ``fitness`` scaled to [-0.5, 0.5] (worst -0.5, best 0.5); ties broken by position."""
@@ -60,11 +62,11 @@ class EvolutionStrategy:
     ) -> None:
         """Start at ``x0``; ``popsize`` must be even (pairs); noise from ``rng`` only."""
         if popsize < 2 or popsize % 2:
-            raise ValueError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
+            raise UserError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
         if not sigma > 0:
-            raise ValueError(f"sigma: {sigma}: must be > 0")
+            raise UserError(f"sigma: {sigma}: must be > 0")
         if not lr > 0:
-            raise ValueError(f"lr: {lr}: must be > 0")
+            raise UserError(f"lr: {lr}: must be > 0")
         self.mean = np.asarray(x0, dtype=np.float64).copy()
         self.rng = rng
         self.popsize = int(popsize)

@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from wann.errors import UserError
+
 
 def read_json(path: str | Path, what: str) -> Any:
     """The parsed JSON file at ``path``; ValueError ``<path>: <problem>`` naming ``what`` it should hold."""
@@ -14,11 +16,11 @@ def read_json(path: str | Path, what: str) -> Any:
     try:
         return json.loads(path.read_text())
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read {what}: {exc.strerror}") from None
+        raise UserError(f"{path}: cannot read {what}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: {what} is not UTF-8 text") from None
+        raise UserError(f"{path}: {what} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
+        raise UserError(f"{path}: not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

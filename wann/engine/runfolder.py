@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from wann.champion import save_champion
-from wann.io import read_json, write_json_atomic, write_text_atomic
+from wann.engine.champion import save_champion
+from wann.engine.jsonio import read_json, write_json_atomic, write_text_atomic
+from wann.errors import UserError
 
 LOG_COLUMNS = (
     "generation", "best_mean", "best_max", "champion_mean", "champion_connections",
@@ -103,5 +104,5 @@ def read_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "checkpoint.json"
     state = read_json(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != "wann-checkpoint":
-        raise ValueError(f"{path}: not a wann checkpoint")
+        raise UserError(f"{path}: not a wann checkpoint")
     return state

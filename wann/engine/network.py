@@ -16,8 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from numba import njit
 
-from wann.activations import activate_lanes
-from wann.genome import Genome, NodeKind
+from wann.engine.activations import activate_lanes
+from wann.engine.genome import Genome, NodeKind
 
 
 @dataclass

@@ -1,0 +1,95 @@
+"""What every command shares: the exit-status contract, common options and argument checks.
+
+Bad input (:class:`wann.errors.UserError`, or a file the OS cannot read or
+write) prints one line ``error: <problem>`` on stderr and exits 2. Any other
+exception is a bug: its traceback is printed and the exit status is 1.
+Ctrl-C exits 130 without a traceback (the search handles it itself: it
+checkpoints and exits 0).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from wann.errors import UserError
+
+EXIT_BAD_INPUT = 2
+
+
+def run_command(parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], int],
+                argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` with ``parser`` (plus ``--version``) and run ``body(args)`` under :func:`run_tool`."""
+    from wann import __version__
+
+    parser.add_argument("--version", action="version", version=f"wann {__version__}")
+    args = parser.parse_args(argv)
+    return run_tool(lambda: body(args))
+
+
+def run_tool(body: Callable[[], int]) -> int:
+    """Run a command's body; user errors become ``error: ...`` on stderr and exit 2."""
+    try:
+        return body()
+    except UserError as exc:
+        return fail(str(exc))
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug or the machine, keep the traceback
+            raise
+        return fail(f"{exc.filename}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def fail(message: str) -> int:
+    """Print ``error: <message>`` (first line only) on stderr and return the exit status 2."""
+    line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    print(f"error: {line}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def add_task_module_option(parser: argparse.ArgumentParser) -> None:
+    """``--task-module MODULE`` (repeatable): import a user's task module before anything is looked up."""
+    parser.add_argument("--task-module", dest="task_modules", action="append", default=[], metavar="MODULE",
+                        help="import this module first (it registers a user task); also WANN_TASK_MODULES=a,b")
+
+
+def import_task_modules(modules: list[str]) -> None:
+    """Import the modules named with ``--task-module``; UserError in one line if one fails."""
+    from wann.tasks import import_task_module
+
+    for module in modules:
+        import_task_module(module, "--task-module")
+
+
+def say_unless(quiet: bool, stream=None) -> Callable[[str], None]:
+    """A ``say(message)`` that prints one flushed line (on ``stream``, default stdout), or nothing when ``quiet``."""
+    if quiet:
+        return lambda _message: None
+    return lambda message: print(message, file=stream or sys.stdout, flush=True)
+
+
+def check_positive(name: str, value: int | float) -> None:
+    """UserError unless ``value`` > 0 (for counts such as --episodes)."""
+    if not value > 0:
+        raise UserError(f"{name}: {value}: must be > 0")
+
+
+def check_workers(value: int) -> None:
+    """UserError unless ``value`` >= 0 (0 = every core)."""
+    if value < 0:
+        raise UserError(f"--workers: {value}: must be >= 0 (0 = all cores)")
+
+
+def output_path_for(source: str | Path, suffix: str) -> Path:
+    """``dir/name.json`` -> ``dir/name<suffix>`` (e.g. ``.tuned.json``)."""
+    source = Path(source)
+    stem = source.name[:-5] if source.name.endswith(".json") else source.name
+    return source.with_name(stem + suffix)

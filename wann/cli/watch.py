@@ -1,0 +1,61 @@
+"""Command line of ``python -m wann.watch`` (the work is done by :mod:`wann.tools.watch`)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wann.cli.common import (
+    add_task_module_option,
+    check_positive,
+    import_task_modules,
+    output_path_for,
+    run_command,
+    say_unless,
+)
+from wann.engine.champion import load_champion
+from wann.errors import UserError
+from wann.tools.watch import FORMATS, watch
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m wann.watch``."""
+    parser = argparse.ArgumentParser(prog="python -m wann.watch",
+                                     description="Render one rollout of a champion to a GIF or MP4.")
+    parser.add_argument("champion", help="champion.json")
+    parser.add_argument("-o", "--out", help="output .gif or .mp4 (default: <name>.gif next to the champion)")
+    parser.add_argument("--weight", type=float, default=1.0, help="shared weight (default 1.0)")
+    parser.add_argument("--tuned", action="store_true", help="use the champion's tuned conn_weights (shared weight --weight)")
+    parser.add_argument("--seed", type=int, default=0, help="episode seed (default 0)")
+    parser.add_argument("--every", type=int, default=4, help="keep every K-th step as a frame (default 4)")
+    parser.add_argument("--fps", type=float, help="frames per second (default: real time)")
+    parser.add_argument("--scale", type=float, default=1.0, help="frame size factor, e.g. 0.5 for small files")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps (default: the task's episode length)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    add_task_module_option(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m wann.watch``; exit 2 with one line on bad input."""
+    return run_command(build_parser(), _run, argv)
+
+
+def _run(args: argparse.Namespace) -> int:
+    check_positive("--every", args.every)
+    check_positive("--scale", args.scale)
+    if args.fps is not None:
+        check_positive("--fps", args.fps)
+    if args.max_steps is not None:
+        check_positive("--max-steps", args.max_steps)
+    out = Path(args.out) if args.out else output_path_for(args.champion, ".gif")
+    if out.suffix.lower() not in FORMATS:
+        raise UserError(f"{out}: unknown animation type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
+    import_task_modules(args.task_modules)
+    champion = load_champion(args.champion)
+    if args.tuned and not champion.conn_weights:
+        raise UserError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
+    say = say_unless(args.quiet)
+    result = watch(champion, out, args.weight, args.seed, args.every, args.tuned, args.fps, args.scale,
+                   args.max_steps, say)
+    print(f"{result.steps} steps, reward {result.total_reward:.2f}, {result.frames} frames -> {result.path}")
+    return 0

@@ -1,0 +1,359 @@
+"""Score networks: every genome x shared weight x rollout, on a pluggable backend.
+
+Work goes out as shards of flat arrays (a :class:`~wann.engine.network.NetworkBatch`
+plus the rollouts' initial states); the task and the weights go to each worker
+once, when it starts. Every number depends only on the genome, the weight and
+the rollout seed, so results are bit-identical across backends, worker counts
+and shard sizes.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from wann.engine.activations import activation_id
+from wann.engine.genome import initial_genome
+from wann.engine.network import Network, NetworkBatch, compile_genome, stack_networks
+from wann.engine.policy import Policy, play_episode
+from wann.errors import UserError
+from wann.tasks import Task, resolve_task
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What every worker needs once: the task, the step limit and the default shared weights.
+
+    ``task`` travels to forked workers as it is (a task built in Python need
+    not be findable by name); spawned workers rebuild it from ``task_spec``.
+    """
+
+    task_spec: dict
+    max_steps: int
+    weights: tuple[float, ...]
+    task: Task | None = field(default=None, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {"task_spec": self.task_spec, "max_steps": self.max_steps, "weights": self.weights, "task": None}
+
+    def __setstate__(self, state: dict) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+
+
+@dataclass
+class EvalResult:
+    """Rewards of one evaluation and what it cost."""
+
+    rewards: np.ndarray  # float64[G, n_weights, n_rollouts]
+    steps: int  # env steps taken
+    seconds: float  # wall time of the evaluation
+
+
+def task_spec_of(task: Task) -> dict:
+    """The plain-data spec that rebuilds ``task`` in a worker (registered tasks: their name)."""
+    return dict(task.spec) if task.spec else {"name": task.name}
+
+
+# A job is a list of (networks, shared weights or None = the setup's, rollout seeds);
+# its result is (one reward array [G, W, R] per item, env steps).
+Job = list[tuple[NetworkBatch, "np.ndarray | None", np.ndarray]]
+JobResult = tuple[list[np.ndarray], int]
+
+
+# ---- worker side -------------------------------------------------------------
+
+
+class Worker:
+    """What one process holds to run jobs of one setup: the task, the weights and its envs."""
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        self.task = setup.task if setup.task is not None else resolve_task(setup.task_spec)
+        self.max_steps = setup.max_steps
+        self.weights = np.asarray(setup.weights, dtype=np.float64)
+        self._env = None  # made on first use, reused for every episode (reset with the episode's seed)
+
+    def env(self):
+        """This worker's env of the task."""
+        if self._env is None:
+            self._env = self.task.make_env()
+        return self._env
+
+    def run(self, job: Job) -> JobResult:
+        """Rewards of every item of ``job``."""
+        out, steps = [], 0
+        for batch, weights, seeds in job:
+            w = self.weights if weights is None else weights
+            rewards, n = run_rollouts(self.task, batch, w, seeds, self.max_steps, self.env)
+            out.append(rewards)
+            steps += int(n)
+        return out, steps
+
+    def close(self) -> None:
+        """Close the env, if one was made."""
+        if self._env is not None:
+            self._env.close()
+            self._env = None
+
+
+_pool_worker: Worker | None = None  # the Worker of a pool process (one pool serves one setup)
+
+
+def _init_pool_worker(setup: WorkerSetup) -> None:
+    """Pool initializer: ignore Ctrl-C (the parent checkpoints and stops the pool), build the Worker."""
+    global _pool_worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _pool_worker = Worker(setup)
+
+
+def _run_in_pool(job: Job) -> JobResult:
+    assert _pool_worker is not None, "pool worker not initialised"
+    return _pool_worker.run(job)
+
+
+def run_rollouts(
+    task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int, env_source=None
+) -> tuple[np.ndarray, int]:
+    """Every network x weight x seed on ``task``: fused when the task has compiled physics, else gymnasium.
+
+    ``env_source`` (gymnasium path): a callable returning a reusable env; by
+    default every episode gets a fresh env.
+    """
+    if task.shard_evaluator is not None:
+        return task.shard_evaluator(task, batch, weights, seeds, max_steps)
+    if task.physics is not None:
+        from wann.engine.rollout import fused_rollouts
+
+        return fused_rollouts(task, batch, weights, seeds, max_steps)
+    return gym_rollouts(task, batch, weights, seeds, max_steps, env_source)
+
+
+def gym_rollouts(
+    task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int, env_source=None
+) -> tuple[np.ndarray, int]:
+    """The gymnasium path: a Python env step plus one compiled forward pass per step.
+
+    Every episode resets its env with the episode's seed, so a reward depends
+    only on (network, weight, seed). With ``env_source`` one env is reused
+    for every episode (for envs whose reset restores everything); otherwise
+    (e.g. Box2D, ``task.reusable_env`` False) each episode gets a fresh env.
+    """
+    if not task.reusable_env:
+        env_source = None  # its reset does not restore everything: a fresh env per episode
+    rewards = np.zeros((len(batch), len(weights), len(seeds)))
+    steps = 0
+    for g in range(len(batch)):
+        for wi, weight in enumerate(weights):
+            policy = Policy(task, batch, g, float(weight))
+            for r, seed in enumerate(seeds):
+                env = env_source() if env_source is not None else task.make_env()
+                try:
+                    total = 0.0
+                    for reward, _over in play_episode(policy, env, int(seed), max_steps):
+                        total += reward
+                        steps += 1
+                finally:
+                    if env_source is None:
+                        env.close()
+                rewards[g, wi, r] = total
+    return rewards, steps
+
+
+# ---- backends ------------------------------------------------------------------
+
+
+class Backend(Protocol):
+    """Runs jobs on workers that hold one :class:`WorkerSetup`; a cluster backend implements the same."""
+
+    n_workers: int
+
+    def start(self, setup: WorkerSetup) -> None:
+        """Send the setup to every worker once."""
+
+    def map(self, jobs: list[Job]) -> list[JobResult]:
+        """Results of each job, in order."""
+
+    def close(self) -> None:
+        """Release the workers."""
+
+
+class SerialBackend:
+    """Run jobs in this process (its own :class:`Worker`: two serial backends never share state)."""
+
+    n_workers = 1
+
+    def __init__(self) -> None:
+        self._worker: Worker | None = None
+
+    def start(self, setup: WorkerSetup) -> None:
+        self.close()
+        self._worker = Worker(setup)
+
+    def map(self, jobs: list[Job]) -> list[JobResult]:
+        assert self._worker is not None, "start() the backend first"
+        return [self._worker.run(job) for job in jobs]
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+
+class ProcessBackend:
+    """Long-lived worker processes (``multiprocess``), fork start method where available.
+
+    Fork lets workers inherit the already-compiled kernels; elsewhere spawn
+    workers load them from Numba's on-disk cache.
+    """
+
+    def __init__(self, n_workers: int) -> None:
+        self.n_workers = n_workers
+        self._pool = None
+
+    def start(self, setup: WorkerSetup) -> None:
+        import multiprocess
+
+        self.close()
+        methods = multiprocess.get_all_start_methods()
+        ctx = multiprocess.get_context("fork" if "fork" in methods else "spawn")
+        self._pool = ctx.Pool(self.n_workers, initializer=_init_pool_worker, initargs=(setup,))
+
+    def map(self, jobs: list[Job]) -> list[JobResult]:
+        assert self._pool is not None, "start() the backend first"
+        return self._pool.map(_run_in_pool, jobs, chunksize=1)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+BACKENDS = ("serial", "processes")
+
+
+def make_backend(name: str, workers: int) -> Backend:
+    """Backend by name: ``serial`` or ``processes`` (``workers`` 0 = all cores)."""
+    n = workers if workers > 0 else (os.cpu_count() or 1)
+    if name == "serial" or (name == "processes" and n == 1):
+        return SerialBackend()
+    if name == "processes":
+        return ProcessBackend(n)
+    raise UserError(f"evaluation.backend: {name!r}: allowed: {', '.join(BACKENDS)}")
+
+
+# ---- the evaluator -------------------------------------------------------------
+
+
+class Evaluator:
+    """Joins networks, task and backend: rewards per genome x shared weight x rollout.
+
+    The search and the champion tools share it: :meth:`evaluate` scores a
+    population at the evaluator's weights, :meth:`run_jobs` runs any
+    (networks, weights, seeds) jobs on the same workers.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        weights: Sequence[float],
+        backend: Backend | None = None,
+        max_steps: int | None = None,
+        shards_per_worker: int = 4,
+    ) -> None:
+        self.task = task
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.max_steps = int(max_steps or task.max_steps)
+        self.backend = backend or SerialBackend()
+        self.shards_per_worker = shards_per_worker
+        self.setup = WorkerSetup(task_spec_of(task), self.max_steps, tuple(self.weights.tolist()), task)
+        self._local = Worker(self.setup)  # this process's own worker: compile probe and small jobs
+        self._started = False
+
+    @property
+    def n_workers(self) -> int:
+        """Number of worker processes of the backend."""
+        return self.backend.n_workers
+
+    def start(self) -> float:
+        """Compile the kernels in this process, then start the workers.
+
+        Returns the first-call (compile or cache-load) time in seconds, which
+        the caller reports apart from evaluation speed.
+        """
+        t0 = time.perf_counter()
+        probe = compile_genome(
+            initial_genome(self.task.n_inputs, self.task.n_outputs, activation_id(self.task.output_activation),
+                           1.0, np.random.default_rng(0))
+        )
+        probe_weight = self.weights[:1] if len(self.weights) else np.ones(1)
+        self._local.run([(stack_networks([probe]), probe_weight, np.array([0], dtype=np.int64))])
+        compile_seconds = time.perf_counter() - t0
+        self.backend.start(self.setup)
+        self._started = True
+        return compile_seconds
+
+    def run_jobs(self, jobs: list[Job]) -> list[JobResult]:
+        """Run ``jobs`` on the backend's workers (in this process when there is one job or one worker)."""
+        if len(jobs) <= 1 or self.backend.n_workers <= 1:
+            return [self._local.run(job) for job in jobs]
+        if not self._started:
+            self.start()
+        return self.backend.map(jobs)
+
+    def evaluate(self, networks: Sequence[Network], seeds: Sequence[int]) -> EvalResult:
+        """Rewards of every network x weight x seed, using the backend's workers."""
+        if not self._started:
+            self.start()
+        t0 = time.perf_counter()
+        seeds_arr = np.asarray(seeds, dtype=np.int64)
+        n_workers = self.backend.n_workers
+        if len(networks) < n_workers and len(seeds_arr) > 1:
+            # Too few networks to keep every worker busy (e.g. a champion's
+            # confirmation): split the rollouts instead. A reward depends only
+            # on (network, weight, seed), so the pieces join exactly.
+            batch = stack_networks(list(networks))
+            pieces = np.array_split(seeds_arr, min(n_workers, len(seeds_arr)))
+            results = self.backend.map([[(batch, None, piece)] for piece in pieces])
+            rewards = np.concatenate([r[0] for r, _ in results], axis=2)
+        else:
+            # Shard k takes networks k, k + n, k + 2n, ...: a ranked population
+            # has its long episodes (good genomes) at the front, so contiguous
+            # shards would leave one worker with most of the work.
+            n_shards = max(1, min(len(networks), n_workers * self.shards_per_worker))
+            members = [np.arange(k, len(networks), n_shards) for k in range(n_shards)]
+            jobs = [[(stack_networks([networks[i] for i in idx]), None, seeds_arr)] for idx in members]
+            results = self.backend.map(jobs)
+            rewards = np.empty((len(networks),) + results[0][0][0].shape[1:])
+            for idx, (shard_rewards, _) in zip(members, results):
+                rewards[idx] = shard_rewards[0]
+        steps = int(sum(s for _, s in results))
+        return EvalResult(rewards, steps, time.perf_counter() - t0)
+
+    def evaluate_local(self, networks: Sequence[Network], seeds: Sequence[int]) -> EvalResult:
+        """Like :meth:`evaluate`, in this process (small jobs such as champion checks)."""
+        t0 = time.perf_counter()
+        (rewards,), steps = self._local.run([(stack_networks(list(networks)), None, np.asarray(seeds, dtype=np.int64))])
+        return EvalResult(rewards, int(steps), time.perf_counter() - t0)
+
+    def close(self) -> None:
+        """Stop the backend's workers and close this process's env."""
+        self.backend.close()
+        self._local.close()
+        self._started = False
+
+    def __enter__(self) -> "Evaluator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def fitness_from_rewards(rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean over weights, max over weights, reward per weight) from [G, W, R] rewards."""
+    per_weight = rewards.mean(axis=2)
+    return per_weight.mean(axis=1), per_weight.max(axis=1), per_weight
