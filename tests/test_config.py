@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from wann.errors import UserError
 from wann.engine.config import (
     SECTIONS,
     Config,
@@ -19,6 +18,7 @@ from wann.engine.config import (
     load_config,
     reference_markdown,
 )
+from wann.errors import UserError
 
 SECTION_CLASSES = (TaskConfig, SearchConfig, EvaluationConfig, RunConfig)
 

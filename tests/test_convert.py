@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import grow_genome
 from numpy.testing import assert_allclose, assert_array_equal
 
-from helpers import grow_genome
 from wann.engine.champion import Champion, load_champion, save_champion
+from wann.engine.network import compile_genome, forward
 from wann.tools.convert import (
     conn_weights_from_params,
     format_reference_matrix,
@@ -20,7 +21,6 @@ from wann.tools.convert import (
     reference_matrix,
     reference_params,
 )
-from wann.engine.network import compile_genome, forward
 
 ROOT = Path(__file__).resolve().parents[1]
 SWINGUP = "wann/CartPoleSwingUp-v1"
@@ -85,6 +85,7 @@ def test_round_trip_gives_the_same_outputs(tmp_path, seed):
                     forward(compile_genome(genome, tuned), inputs, [1.0]), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_cli_round_trip_and_table(tmp_path):
     rng = np.random.default_rng(7)
     genome = grow_genome(5, 1, 25, rng)

@@ -12,6 +12,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 pytest.importorskip("sklearn")
 
+from wann.engine.activations import ACTIVATION_IDS  # noqa: E402
+from wann.engine.classify import NONFINITE_LOSS, classification_metrics, classify_shard  # noqa: E402
+from wann.engine.genome import initial_genome, initial_tracker  # noqa: E402
+from wann.engine.mutation import MutationRates, mutate  # noqa: E402
+from wann.engine.network import compile_genome, forward, stack_networks  # noqa: E402
+from wann.tasks import get_task  # noqa: E402
 from wann.tasks.builtin.digits import (  # noqa: E402
     DIGITS_TASK_NAME,
     MissingDatasetError,
@@ -19,12 +25,6 @@ from wann.tasks.builtin.digits import (  # noqa: E402
     load_digits_split,
     stratified_split,
 )
-from wann.engine.activations import ACTIVATION_IDS  # noqa: E402
-from wann.engine.genome import initial_genome, initial_tracker  # noqa: E402
-from wann.engine.mutation import MutationRates, mutate  # noqa: E402
-from wann.engine.network import compile_genome, forward, stack_networks  # noqa: E402
-from wann.engine.classify import NONFINITE_LOSS, classification_metrics, classify_shard  # noqa: E402
-from wann.tasks import get_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
@@ -139,6 +139,7 @@ def test_missing_scikit_learn_says_how_to_install(monkeypatch):
         load_digits_arrays()
 
 
+@pytest.mark.slow
 def test_tiny_search_writes_test_metrics(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(

@@ -12,6 +12,8 @@ import pytest
 
 from tests.helpers import run_cli
 
+pytestmark = pytest.mark.slow  # whole runs through the command line
+
 pytest.importorskip("Box2D")
 pytest.importorskip("pygame")
 

@@ -134,6 +134,7 @@ def test_run_tool_turns_user_errors_into_exit_2_and_keeps_bugs(capsys):
         run_tool(bug)
 
 
+@pytest.mark.slow
 def test_an_engine_bug_prints_a_traceback_and_exits_1(tmp_path):
     """A bug inside a command (here: a task module whose env crashes mid-episode) is not reported as bad input."""
     (tmp_path / "crashtask.py").write_text(
@@ -199,6 +200,7 @@ def readme_commands() -> list[list[str]]:
     return sorted(list(c) for c in found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", readme_commands(), ids=" ".join)
 def test_every_readme_command_has_working_help(command):
     proc = _cli(*command, "--help")

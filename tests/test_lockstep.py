@@ -22,11 +22,11 @@ from benchmarks.per_episode import (
     rollout_shard_per_episode,
 )
 from tests.helpers import grow_genome
+from wann.engine.classify import classify_shard
 from wann.engine.config import STANDARD_WEIGHTS
 from wann.engine.genome import Genome
 from wann.engine.network import ROW_LANES, compile_genome, forward_batch, forward_into, stack_networks
 from wann.engine.rollout import fused_rollouts
-from wann.engine.classify import classify_shard
 from wann.tasks import get_task
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -1,7 +1,6 @@
 """Compiled networks against hand-computed values and an independent numpy forward pass."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal

@@ -20,6 +20,8 @@ from wann.prune.config import config_from_dict
 from wann.prune.report import COLUMNS
 from wann.prune.runner import run
 
+pytestmark = pytest.mark.slow  # whole runs through the command line
+
 TINY = {
     "train": {"epochs": 2, "finetune_epochs": 1},
     "prune": {"compressions": [4, 32]},

@@ -6,10 +6,16 @@ import dataclasses
 import pytest
 import yaml
 
-from wann.prune.config import (
-    DEFAULT_COMPRESSIONS, PRESETS, Config, MethodConfig, config_from_dict, load_config, reference_markdown,
-)
 from wann.errors import UserError
+from wann.prune.config import (
+    DEFAULT_COMPRESSIONS,
+    PRESETS,
+    Config,
+    MethodConfig,
+    config_from_dict,
+    load_config,
+    reference_markdown,
+)
 
 
 def _load(tmp_path, data, overrides=None):

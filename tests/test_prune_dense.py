@@ -9,11 +9,16 @@ import zipfile
 import numpy as np
 import pytest
 
+from wann.errors import UserError
 from wann.prune.data import (
-    balanced_batch, load_dataset, load_digits, load_mnist, read_idx, stratified_split,
+    balanced_batch,
+    load_dataset,
+    load_digits,
+    load_mnist,
+    read_idx,
+    stratified_split,
 )
 from wann.prune.dense import MLP, SGD, Adam, TrainSettings, cross_entropy, load_mlp, save_mlp, train
-from wann.errors import UserError
 from wann.prune.select import select
 from wann.prune.threads import single_threaded_blas
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from wann.errors import UserError
 from wann.prune.config import method_from
 from wann.prune.data import load_digits
 from wann.prune.dense import MLP, TrainSettings
-from wann.errors import UserError
 from wann.prune.methods import (
-    agp_network, final_network, imp_tickets, iterative_masks, make_context, mask_key, one_shot_masks,
+    agp_network,
+    final_network,
+    imp_tickets,
+    iterative_masks,
+    make_context,
+    mask_key,
+    one_shot_masks,
 )
 from wann.prune.metrics import collapsed, density, layer_densities
 from wann.prune.threads import single_threaded_blas

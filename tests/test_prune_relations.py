@@ -23,6 +23,8 @@ import pytest
 from wann.prune.config import config_from_dict
 from wann.prune.runner import run
 
+pytestmark = pytest.mark.slow  # a cut-down training run of the whole protocol
+
 
 @pytest.fixture(scope="module")
 def ticket_rows():

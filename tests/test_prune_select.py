@@ -6,20 +6,34 @@ import json
 import numpy as np
 import pytest
 
-from wann.prune.bridge import WANN_WEIGHTS, read_champion, shared_weight_eval, signs_of
-from wann.prune.controls import dynamic_weight_rescaling, random_reinit, shuffle_masks, signed_constant
-from wann.prune.dense import MLP, softmax
+from wann.engine.config import STANDARD_WEIGHTS
+from wann.engine.losses import softmax
 from wann.errors import UserError
+from wann.prune.bridge import read_champion, shared_weight_eval, signs_of
+from wann.prune.controls import dynamic_weight_rescaling, random_reinit, shuffle_masks, signed_constant
+from wann.prune.dense import MLP
 from wann.prune.metrics import (
-    collapsed, effective_masks, empty_layers, layer_densities, nonzero_weights, summary,
+    collapsed,
+    effective_masks,
+    empty_layers,
+    layer_densities,
+    nonzero_weights,
+    summary,
 )
 from wann.prune.scores import (
-    compute_scores, fisher_diagonal, grad_weight_scores, magnitude_scores, obd_scores, random_scores, snip_scores,
+    compute_scores,
+    fisher_diagonal,
+    grad_weight_scores,
+    magnitude_scores,
+    obd_scores,
+    random_scores,
+    snip_scores,
 )
 from wann.prune.select import (
-    erk_densities, layer_densities as distribution_densities, neuron_scores, select, select_neurons,
-    snip_ratio_densities,
+    erk_densities,
 )
+from wann.prune.select import layer_densities as distribution_densities
+from wann.prune.select import neuron_scores, select, select_neurons, snip_ratio_densities
 
 SHAPES = [(30, 20), (10, 30), (4, 10)]
 
@@ -170,10 +184,10 @@ def test_shared_weight_eval_matches_a_manual_forward():
     masks = select([np.random.default_rng(4).random(s) for s in net.shapes], 0.5)
     signs = signs_of(net.weights, masks)
     out = shared_weight_eval(net, masks, signs, x, y)
-    assert len(out["per_weight"]) == len(WANN_WEIGHTS) == 6
+    assert len(out["per_weight"]) == len(STANDARD_WEIGHTS) == 6
     assert out["best"] == max(out["per_weight"]) and out["mean"] == pytest.approx(np.mean(out["per_weight"]))
     probs = 0
-    for w, acc in zip(WANN_WEIGHTS, out["per_weight"]):
+    for w, acc in zip(STANDARD_WEIGHTS, out["per_weight"]):
         a = x
         for l, (s, m) in enumerate(zip(signs, masks)):
             z = a @ (w * s * m).T  # biases zero

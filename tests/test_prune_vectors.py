@@ -5,10 +5,21 @@ import numpy as np
 import pytest
 
 from wann.prune.metrics import (
-    compression_ratio, effective_connections, fraction_to_keep, nonzero_weights, path_count, theoretical_speedup,
+    compression_ratio,
+    effective_connections,
+    fraction_to_keep,
+    nonzero_weights,
+    path_count,
+    theoretical_speedup,
 )
 from wann.prune.schedules import (
-    agp_sparsity, imp_density, imp_layer_densities, imp_level_for, imp_plan, polynomial_density, synflow_densities,
+    agp_sparsity,
+    imp_density,
+    imp_layer_densities,
+    imp_level_for,
+    imp_plan,
+    polynomial_density,
+    synflow_densities,
 )
 from wann.prune.scores import synflow_objective, synflow_scores
 from wann.prune.select import erk_densities, keep_count, select

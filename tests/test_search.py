@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import signal
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +26,7 @@ def _small_config(**search):
     })
 
 
+@pytest.mark.slow
 def test_smoke_run_through_cli_writes_run_folder(tmp_path):
     out = tmp_path / "run"
     proc = run_cli(SMOKE, "--out", str(out))
@@ -47,6 +47,7 @@ def test_smoke_run_through_cli_writes_run_folder(tmp_path):
     assert not list(out.glob(".*tmp"))  # atomic writes leave no temp files
 
 
+@pytest.mark.slow
 def test_same_seed_same_log_and_champion_across_worker_counts(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert run_cli(SMOKE, "--out", str(a), "--workers", "2").returncode == 0
@@ -67,6 +68,7 @@ def _run_until(proc, generation: int) -> None:
     raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["kill9", "ctrl_c"])
 def test_interrupted_run_resumes_to_the_same_champion(tmp_path, how):
     # long enough that the signal always lands mid-run
@@ -187,6 +189,7 @@ def test_shipped_configs_load():
         load_config(path)
 
 
+@pytest.mark.slow
 def test_reference_parity_options_run_and_resume_exactly():
     parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference"}
     config = _small_config(generations=8, **parity)

@@ -130,6 +130,7 @@ def test_gymnasium_path_on_workers_equals_one_process():
     assert np.array_equal(confirm.rewards, alone)
 
 
+@pytest.mark.slow
 def test_fused_and_gymnasium_paths_give_the_same_search(tmp_path):
     """A short Pendulum search through either path writes the same log and champion."""
     common = ["configs/pendulum.yaml", "--set", "search.pop_size=8", "--set", "search.generations=2",

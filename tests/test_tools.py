@@ -17,7 +17,14 @@ import pytest
 from numpy.testing import assert_array_equal
 from PIL import Image
 
+from wann.cli.common import output_path_for
 from wann.engine.champion import Champion, load_champion, save_champion
+from wann.engine.evaluator import Evaluator, run_rollouts
+from wann.engine.genome import initial_genome
+from wann.engine.network import compile_genome, stack_networks
+from wann.tasks import get_task
+from wann.tools.draw import champion_graph, draw_champion, save_figure, write_graphml, write_json_graph
+from wann.tools.es import EvolutionStrategy, centered_ranks
 from wann.tools.evaluate import (
     CONDITIONS,
     RolloutRunner,
@@ -26,14 +33,7 @@ from wann.tools.evaluate import (
     four_conditions,
     with_conn_weights,
 )
-from wann.cli.common import output_path_for
-from wann.tools.draw import champion_graph, draw_champion, save_figure, write_graphml, write_json_graph
-from wann.tools.es import EvolutionStrategy, centered_ranks
-from wann.engine.evaluator import Evaluator, run_rollouts
-from wann.engine.genome import initial_genome
-from wann.engine.network import compile_genome, stack_networks
 from wann.tools.plot import plot_run, read_log
-from wann.tasks import get_task
 from wann.tools.tune import tune_individual, tune_shared
 from wann.tools.watch import watch
 
@@ -103,6 +103,7 @@ def test_evaluate_equals_engine_evaluator(smoke_run):
     assert_array_equal(pooled.rewards, table.rewards)
 
 
+@pytest.mark.slow
 def test_evaluate_cli_writes_json_and_csv(smoke_run, tmp_path):
     path = smoke_run / "champion.json"
     proc = run_module("wann.evaluate", path, "--weights", "-1", "0.5", "2", "--episodes", "6", "--seed", "3",
@@ -163,6 +164,7 @@ def test_four_conditions(smoke_run):
     assert rows[3].stats.mean == direct[0, 0].mean()
 
 
+@pytest.mark.slow
 def test_table_cli_prints_four_rows(smoke_run):
     proc = run_module("wann.evaluate", smoke_run / "champion.json", "--table", "--episodes", "10", "--quiet")
     assert proc.returncode == 0, proc.stderr
@@ -251,6 +253,7 @@ def test_tuning_is_deterministic_for_any_worker_count(method):
     assert other_seed.conn_weights != runs[0].conn_weights
 
 
+@pytest.mark.slow
 def test_tune_cli_writes_a_new_file(hand_champion, tmp_path):
     before = hand_champion.read_bytes()
     proc = run_module("wann.tune", hand_champion, "--mode", "individual", "--iterations", "3", "--popsize", "8",
@@ -343,6 +346,7 @@ def test_draw_large_genome():
 # ---- plot -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_reads_a_real_run(smoke_run, tmp_path):
     log = read_log(smoke_run)
     assert log["generation"].tolist() == [0.0, 1.0, 2.0, 3.0]  # configs/smoke.yaml: 4 generations
@@ -379,6 +383,7 @@ def test_watch_gif_matches_the_evaluator(smoke_run, tmp_path):
         watch(champion, tmp_path / "x.avi")
 
 
+@pytest.mark.slow
 def test_watch_cli(hand_champion, tmp_path):
     proc = run_module("wann.watch", hand_champion, "--weight", "0.5", "--every", "50", "--scale", "0.5",
                       "-o", tmp_path / "w.gif")
@@ -443,6 +448,7 @@ def test_other_tools_bad_champion(tmp_path, module, case):
     _assert_one_line_error(run_module(module, path), path, words)
 
 
+@pytest.mark.slow
 def test_plot_bad_run_folder(tmp_path, smoke_run):
     run = tmp_path / "run"
     run.mkdir()

@@ -21,6 +21,8 @@ import pytest
 
 from tests.helpers import ROOT, grow_genome
 
+pytestmark = pytest.mark.slow  # whole runs through the command line
+
 TASK_NAME = "my/PointMass-v0"
 
 

@@ -14,19 +14,28 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from wann import __version__
+from wann.engine.champion import Champion
 from wann.errors import UserError
+from wann.tasks import import_task_module
 
 EXIT_BAD_INPUT = 2
 
 
 def run_command(parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], int],
                 argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` with ``parser`` (plus ``--version``) and run ``body(args)`` under :func:`run_tool`."""
-    from wann import __version__
+    """Parse ``argv`` with ``parser`` (plus ``--version``) and run ``body(args)`` under :func:`run_tool`.
 
+    The ``--task-module`` modules (when the parser has the option) are imported first.
+    """
     parser.add_argument("--version", action="version", version=f"wann {__version__}")
     args = parser.parse_args(argv)
-    return run_tool(lambda: body(args))
+
+    def run() -> int:
+        import_task_modules(getattr(args, "task_modules", []))  # before any task is looked up
+        return body(args)
+
+    return run_tool(run)
 
 
 def run_tool(body: Callable[[], int]) -> int:
@@ -63,8 +72,6 @@ def add_task_module_option(parser: argparse.ArgumentParser) -> None:
 
 def import_task_modules(modules: list[str]) -> None:
     """Import the modules named with ``--task-module``; UserError in one line if one fails."""
-    from wann.tasks import import_task_module
-
     for module in modules:
         import_task_module(module, "--task-module")
 
@@ -86,6 +93,21 @@ def check_workers(value: int) -> None:
     """UserError unless ``value`` >= 0 (0 = every core)."""
     if value < 0:
         raise UserError(f"--workers: {value}: must be >= 0 (0 = all cores)")
+
+
+def output_file(out: str | None, source: str | Path, suffix: str, formats: Sequence[str], kind: str) -> Path:
+    """``out``, or ``source`` with ``suffix`` when not given; UserError unless its suffix is one of ``formats``."""
+    path = Path(out) if out else output_path_for(source, suffix)
+    if path.suffix.lower() not in formats:
+        raise UserError(f"{path}: unknown {kind} type {path.suffix!r}; allowed: {', '.join(formats)}")
+    return path
+
+
+def require_tuned(champion: Champion, path: str | Path, flag: str) -> None:
+    """UserError when ``flag`` needs tuned ``conn_weights`` and the champion at ``path`` has none."""
+    if not champion.conn_weights:
+        raise UserError(f"{path}: {flag}: the champion has no tuned conn_weights "
+                        "(run python -m wann.tune --mode individual)")
 
 
 def output_path_for(source: str | Path, suffix: str) -> Path:

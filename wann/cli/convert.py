@@ -5,12 +5,13 @@ import argparse
 import math
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from wann.cli.common import add_task_module_option, check_workers, import_task_modules, run_command
+from wann.cli.common import add_task_module_option, check_workers
 from wann.engine.champion import load_champion, save_champion
 from wann.engine.jsonio import write_json_atomic, write_text_atomic
 from wann.errors import UserError
+from wann.tasks import get_task
 from wann.tools.convert import (
     conn_weights_from_params,
     format_reference_matrix,
@@ -49,14 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m wann.convert``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
-    import_task_modules(args.task_modules)
-
+def run(args: argparse.Namespace) -> int:
     needs_bias = args.tuned if not args.to_reference else args.tuned_out
     if needs_bias and (args.weight_bias is None or not math.isfinite(args.weight_bias)):
         flag = "--tuned" if not args.to_reference else "--tuned-out"
@@ -72,8 +67,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.episodes < 0:
         raise UserError(f"--episodes: {args.episodes}: must be >= 0")
     check_workers(args.workers)
-    from wann.tasks import get_task
-
     task = get_task(args.task)  # an unknown task fails here, before any work
     t0 = time.perf_counter()
     matrix = read_reference_matrix(args.source)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from wann.cli.common import add_task_module_option, check_positive, import_task_modules, output_path_for, run_command
+from wann.cli.common import add_task_module_option, check_positive, output_file, require_tuned
 from wann.engine.champion import load_champion
 from wann.tools.draw import FORMATS, draw_champion, save_figure, write_graphml, write_json_graph
 
@@ -25,21 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.draw``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     check_positive("--dpi", args.dpi)
-    out = Path(args.out) if args.out else output_path_for(args.champion, ".png")
-    if out.suffix.lower() not in FORMATS:
-        raise ValueError(f"{out}: unknown image type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
-    import_task_modules(args.task_modules)
+    out = output_file(args.out, args.champion, ".png", FORMATS, "image")
     champion = load_champion(args.champion)
-    if args.weights and not champion.conn_weights:
-        raise ValueError(f"{args.champion}: --weights: the champion has no tuned conn_weights "
-                         "(run python -m wann.tune --mode individual)")
+    if args.weights:
+        require_tuned(champion, args.champion, "--weights")
     fig, g = draw_champion(champion, show_all=args.show_all, show_weights=args.weights, title=args.title)
     save_figure(fig, out, args.dpi)
     n_hidden = sum(1 for n in g if g.nodes[n]["kind"] == "hidden")

@@ -12,13 +12,12 @@ from wann.cli.common import (
     add_task_module_option,
     check_positive,
     check_workers,
-    import_task_modules,
-    run_command,
     say_unless,
 )
 from wann.cli.progress import Progress
 from wann.engine.champion import champion_task, load_champion
 from wann.engine.config import STANDARD_WEIGHTS
+from wann.engine.jsonio import write_json_atomic, write_text_atomic
 from wann.errors import UserError
 from wann.tools.evaluate import csv_text, evaluate_weights, format_conditions, format_weight_table, four_conditions
 from wann.tools.runner import RolloutRunner
@@ -51,14 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.evaluate``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
-    import_task_modules(args.task_modules)
-
+def run(args: argparse.Namespace) -> int:
     check_positive("--episodes", args.episodes)
     check_workers(args.workers)
     if args.sweep is not None:
@@ -104,13 +97,9 @@ def _run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     say(f"{steps:,} env steps in {seconds:.1f}s")
     if args.json:
-        from wann.engine.jsonio import write_json_atomic
-
         write_json_atomic(args.json, result)
         say(f"wrote {args.json}")
     if args.csv:
-        from wann.engine.jsonio import write_text_atomic
-
         write_text_atomic(args.csv, csv_text(csv_rows, columns))
         say(f"wrote {args.csv}")
     return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from wann.cli.common import add_task_module_option, import_task_modules, run_command, say_unless
+from wann.cli.common import add_task_module_option, say_unless
 from wann.engine.champion import load_champion
 from wann.engine.jsonio import write_text_atomic
 from wann.tools.export import export_source
@@ -26,13 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.export``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
-    import_task_modules(args.task_modules)
+def run(args: argparse.Namespace) -> int:
     champion = load_champion(args.champion)
     write_text_atomic(args.out, export_source(champion, args.weight, tuned=not args.untuned))
     say_unless(args.quiet)(f"wrote {args.out}: from mymodule import act; act(observation) -> action")

@@ -11,6 +11,9 @@ import importlib
 import sys
 from typing import Sequence
 
+from wann import __version__
+from wann.cli.common import run_command
+
 # command -> (module with main(argv), one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("wann.cli.search", "evolve a weight agnostic network from a YAML config (or --resume a run)"),
@@ -28,8 +31,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def version() -> str:
     """The installed package version."""
-    from wann import __version__
-
     return __version__
 
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_module_command(name: str, argv: Sequence[str] | None = None) -> int:
     """Run command ``name`` with ``argv`` (default: this process's arguments)."""
     module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(list(sys.argv[1:] if argv is None else argv)))
+    return run_command(module.build_parser(), module.run, list(sys.argv[1:] if argv is None else argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Sequence
 
-from wann.cli.common import check_positive, check_workers, run_command
+from wann.cli.common import check_positive, check_workers
+from wann.errors import UserError
 from wann.tools.plot import plot_run
 
 
@@ -24,17 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m wann.plot``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     for name in ("points", "episodes", "dpi"):
         check_positive("--" + name, getattr(args, name))
     check_workers(args.workers)
     if not Path(args.run_dir).is_dir():
-        raise ValueError(f"{args.run_dir}: not a folder (expected a run folder with log.csv)")
+        raise UserError(f"{args.run_dir}: not a folder (expected a run folder with log.csv)")
     if not args.no_sweep and not (Path(args.run_dir) / "champion.json").exists():
         print(f"note: {args.run_dir} has no champion.json yet; skipping the weight sweep")
     paths = plot_run(args.run_dir, args.out, args.sheet, not args.no_sweep, args.points, args.episodes,

@@ -14,7 +14,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from wann.cli.common import run_command  # noqa: E402
 from wann.cli.progress import Progress  # noqa: E402
 from wann.errors import UserError  # noqa: E402
 
@@ -37,15 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.prune``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from wann.prune.bridge import read_champion
     from wann.prune.config import load_config
-    from wann.prune.runner import default_out_dir, final_report, run, write_outputs
+    from wann.prune.runner import default_out_dir, final_report
+    from wann.prune.runner import run as run_pruning
+    from wann.prune.runner import write_outputs
 
     overrides = list(args.overrides)
     if args.seed is not None:
@@ -59,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     with Progress("pruning", args.quiet, sys.stdout) as progress:
         progress.say(f"wann.prune: {config.run.name}: {len(config.methods)} methods x "
                      f"{len(config.target_densities())} densities -> {out}")
-        result = run(config, source=args.config, say=progress.say, tick=progress.tick)
+        result = run_pruning(config, source=args.config, say=progress.say, tick=progress.tick)
     paths = write_outputs(result, config, out, champions)
     print(final_report(result))
     print(f"wrote {paths['csv']} and {paths['plot']} in {time.perf_counter() - started:.1f}s")

@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wann.cli.common import add_task_module_option, import_task_modules, run_command, say_unless
+from wann.cli.common import add_task_module_option, say_unless
 from wann.engine.config import config_from_dict, load_config
+from wann.engine.evaluator import Evaluator, make_backend
+from wann.engine.runfolder import RunFolder, default_run_dir, read_checkpoint
 from wann.engine.search import WannSearch
 from wann.errors import UserError
+from wann.tasks import ENV_MODULES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,19 +47,9 @@ def _console_line(search, metrics: dict[str, Any], started: float) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run or resume a search; exit status 2 with one line on bad input."""
-    # A parent (nohup, a background job) may have set SIGINT to "ignore"; the
-    # run promises Ctrl-C -> checkpoint and exit 0, so take the signal back.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    return run_command(build_parser(), _run, argv)
-
-
 def _check_recorded_module(state: dict, given: list[str], run_dir: str) -> None:
     """A checkpoint may name a user task module, but only the user may have it imported."""
     import os
-
-    from wann.tasks import ENV_MODULES
 
     task = state.get("config", {}).get("task") or {}
     module = task.get("module") if isinstance(task, dict) else None
@@ -66,11 +59,11 @@ def _check_recorded_module(state: dict, given: list[str], run_dir: str) -> None:
                           f"because a checkpoint names it: pass --task-module {module}")
 
 
-def _run(args: argparse.Namespace) -> int:
-    from wann.engine.evaluator import Evaluator, make_backend
-    from wann.engine.runfolder import RunFolder, default_run_dir, read_checkpoint
-
-    import_task_modules(args.task_modules)
+def run(args: argparse.Namespace) -> int:
+    """Run or resume a search into its run folder."""
+    # A parent (nohup, a background job) may have set SIGINT to "ignore"; the
+    # run promises Ctrl-C -> checkpoint and exit 0, so take the signal back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.resume:
         if args.config or args.overrides or args.seed is not None or args.out:
             raise UserError("--resume: takes only --workers, --task-module and --quiet; the run's own config is reused")

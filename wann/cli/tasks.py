@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from wann.cli.common import add_task_module_option, import_task_modules, run_command
+from wann.cli.common import add_task_module_option
 from wann.tasks import get_task, registered_names
 from wann.tasks.base import Task
 
@@ -27,13 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``wann tasks``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
-    import_task_modules(args.task_modules)
+def run(args: argparse.Namespace) -> int:
     names = registered_names() + [n for n in args.names if n not in registered_names()]
     rows = []
     for name in names:

@@ -10,9 +10,7 @@ from wann.cli.common import (
     add_task_module_option,
     check_positive,
     check_workers,
-    import_task_modules,
     output_path_for,
-    run_command,
 )
 from wann.cli.progress import Progress
 from wann.engine.champion import champion_task, load_champion, save_champion
@@ -53,14 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.tune``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
-    import_task_modules(args.task_modules)
-
+def run(args: argparse.Namespace) -> int:
     for name in ("iterations", "popsize", "sigma", "lr", "grid_points", "validation_episodes", "select_every",
                  "select_episodes"):
         check_positive("--" + name.replace("_", "-"), getattr(args, name))

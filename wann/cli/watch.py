@@ -2,18 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from wann.cli.common import (
-    add_task_module_option,
-    check_positive,
-    import_task_modules,
-    output_path_for,
-    run_command,
-    say_unless,
-)
+from wann.cli.common import add_task_module_option, check_positive, output_file, require_tuned, say_unless
 from wann.engine.champion import load_champion
-from wann.errors import UserError
 from wann.tools.watch import FORMATS, watch
 
 
@@ -35,25 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m wann.watch``; exit 2 with one line on bad input."""
-    return run_command(build_parser(), _run, argv)
 
-
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     check_positive("--every", args.every)
     check_positive("--scale", args.scale)
     if args.fps is not None:
         check_positive("--fps", args.fps)
     if args.max_steps is not None:
         check_positive("--max-steps", args.max_steps)
-    out = Path(args.out) if args.out else output_path_for(args.champion, ".gif")
-    if out.suffix.lower() not in FORMATS:
-        raise UserError(f"{out}: unknown animation type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
-    import_task_modules(args.task_modules)
+    out = output_file(args.out, args.champion, ".gif", FORMATS, "animation")
     champion = load_champion(args.champion)
-    if args.tuned and not champion.conn_weights:
-        raise UserError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
+    if args.tuned:
+        require_tuned(champion, args.champion, "--tuned")
     say = say_unless(args.quiet)
     result = watch(champion, out, args.weight, args.seed, args.every, args.tuned, args.fps, args.scale,
                    args.max_steps, say)

@@ -4,16 +4,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import wann
 from wann.engine.genome import Genome
 from wann.engine.jsonio import read_json, write_json_atomic
+from wann.engine.network import Network, compile_genome
+from wann.engine.policy import Policy
 from wann.errors import UserError
-
-if TYPE_CHECKING:
-    from wann.engine.network import Network
-    from wann.engine.policy import Policy
+from wann.tasks import registered_names, resolve_task
 
 FORMAT = "wann-champion"
 
@@ -57,10 +56,8 @@ class Champion:
         data.update(self.extra)
         return data
 
-    def network(self, tuned: bool = True) -> "Network":
+    def network(self, tuned: bool = True) -> Network:
         """The compiled live network (with the tuned ``conn_weights`` when ``tuned`` and present)."""
-        from wann.engine.network import compile_genome
-
         return compile_genome(self.genome, self.conn_weights if tuned else None)
 
     def default_weight(self, tuned: bool = True) -> float:
@@ -75,15 +72,13 @@ class Champion:
                                                  key=self.reward_per_weight.__getitem__)])
         return 1.0
 
-    def policy(self, weight: float | None = None, tuned: bool = True) -> "Policy":
+    def policy(self, weight: float | None = None, tuned: bool = True) -> Policy:
         """A :class:`~wann.engine.policy.Policy` for a plain gymnasium loop: ``policy.act(obs)`` -> action.
 
         ``weight``: the shared weight (default :meth:`default_weight`); ``tuned``
         applies tuned ``conn_weights`` when the champion has them. The task is
         rebuilt from the champion (a user task's module must be imported first).
         """
-        from wann.engine.policy import Policy
-
         w = self.default_weight(tuned) if weight is None else float(weight)
         if not math.isfinite(w):
             raise UserError(f"weight: {w}: must be a finite number")
@@ -144,8 +139,6 @@ def champion_task(champion: Champion):
     A user task's module is never imported from the file: it must be loaded
     already (``--task-module``, ``task.module`` or ``WANN_TASK_MODULES``).
     """
-    from wann.tasks import registered_names, resolve_task
-
     spec = dict(champion.task_spec or {"name": champion.task})
     spec["name"] = champion.task
     module = spec.pop("module", "")

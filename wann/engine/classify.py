@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 from numba import njit
 
+from wann.engine.losses import cross_entropy_rows, softmax
 from wann.engine.network import ROW_LANES, Network, forward, forward_block, load_rows, max_nodes
 
 # Per-row loss charged when a network's outputs overflow or turn NaN.
@@ -91,22 +92,6 @@ def classify_shard(node_offset, act, indptr, src, conn_weight, n_inputs, n_outpu
     return total_loss / n_rows, n_correct / n_rows
 
 
-def softmax(outputs: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis; rows with a non-finite output become all zeros."""
-    z = np.asarray(outputs, dtype=np.float64)
-    finite = np.all(np.isfinite(z), axis=-1, keepdims=True)
-    z = np.where(finite, z, 0.0)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return np.where(finite, e / e.sum(axis=-1, keepdims=True), 0.0)
-
-
-def _cross_entropy(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-row softmax cross-entropy (log-sum-exp minus the true class's output), shape [..., n]."""
-    top = outputs.max(axis=-1)
-    lse = top + np.log(np.exp(outputs - top[..., None]).sum(axis=-1))
-    return lse - np.take_along_axis(outputs, np.broadcast_to(y[:, None], outputs.shape[:-1] + (1,)), axis=-1)[..., 0]
-
-
 def classification_metrics(
     network: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[float]
 ) -> dict[str, Any]:
@@ -120,7 +105,7 @@ def classification_metrics(
     finite = np.all(np.isfinite(outputs), axis=-1)  # [W, n]
     safe = np.where(finite[..., None], outputs, 0.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        row_loss = _cross_entropy(safe, y)
+        row_loss = cross_entropy_rows(safe, y)
     ok = finite & np.isfinite(row_loss)  # the kernel's rule: otherwise wrong, NONFINITE_LOSS
     row_loss = np.where(ok, row_loss, NONFINITE_LOSS)
     predicted = np.where(ok, np.argmax(safe, axis=-1), -1)

@@ -21,6 +21,7 @@ from wann.engine.configkit import (
     reference_rows,
 )
 from wann.errors import UserError
+from wann.tasks import resolve_task
 
 STANDARD_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 
@@ -135,8 +136,6 @@ def config_from_dict(data: Any, source: str = "<config>", overridden: frozenset[
 
 def _check_task(config: Config, source: str) -> None:
     """Resolve the task now, so a bad id, space, wrapper or module stops the run before anything is written."""
-    from wann.tasks import resolve_task
-
     try:
         resolve_task(config.task.spec())
     except ValueError as exc:

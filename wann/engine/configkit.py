@@ -69,6 +69,12 @@ def _describe(tp: Any) -> str:
 
 _SINGULAR = {int: "an integer", float: "a finite number", bool: "true or false", str: "a string",
              dict: "a mapping of names to values"}
+_SCALAR_OK = {
+    int: lambda v: _is_number(v, True),
+    float: lambda v: _is_number(v, False),
+    bool: lambda v: isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+}
 _PLURAL = {int: "integers", float: "finite numbers", str: "strings", dict: "mappings"}
 
 
@@ -89,22 +95,10 @@ def _coerce(tp: Any, value: Any, fail: Callable[..., UserError]) -> Any:
         if value not in args:
             raise fail(f"allowed: {', '.join(str(a) for a in args)}{closest(value, args)}")
         return value
-    if tp is int:
-        if not _is_number(value, True):
-            raise fail("expected an integer")
-        return value
-    if tp is float:
-        if not _is_number(value, False):
-            raise fail("expected a finite number")
-        return float(value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise fail("expected true or false")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise fail("expected a string")
-        return value
+    if tp in _SCALAR_OK:
+        if not _SCALAR_OK[tp](value):
+            raise fail(f"expected {_SINGULAR[tp]}")
+        return float(value) if tp is float else value
     if tp is dict or origin is dict:
         if not isinstance(value, dict) or any(not isinstance(k, str) for k in value):
             raise fail("expected a mapping of names to values")

@@ -20,6 +20,7 @@ from wann.engine.activations import activation_id
 from wann.engine.genome import initial_genome
 from wann.engine.network import Network, NetworkBatch, compile_genome, stack_networks
 from wann.engine.policy import Policy, play_episode
+from wann.engine.rollout import fused_rollouts
 from wann.errors import UserError
 from wann.tasks import Task, resolve_task
 
@@ -126,8 +127,6 @@ def run_rollouts(
     if task.shard_evaluator is not None:
         return task.shard_evaluator(task, batch, weights, seeds, max_steps)
     if task.physics is not None:
-        from wann.engine.rollout import fused_rollouts
-
         return fused_rollouts(task, batch, weights, seeds, max_steps)
     return gym_rollouts(task, batch, weights, seeds, max_steps, env_source)
 
@@ -135,6 +134,7 @@ def run_rollouts(
 def gym_rollouts(
     task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int, env_source=None
 ) -> tuple[np.ndarray, int]:
+
     """The gymnasium path: a Python env step plus one compiled forward pass per step.
 
     Every episode resets its env with the episode's seed, so a reward depends

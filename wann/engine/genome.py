@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
-from wann.engine.activations import ACTIVATIONS
+from wann.engine.activations import ACTIVATIONS, activation_id
 from wann.errors import UserError
 
 
@@ -83,8 +83,6 @@ class Genome:
         connection graph is acyclic, so a hand-edited file fails here with a
         clear message rather than deep inside the compiled kernel.
         """
-        from wann.engine.activations import activation_id
-
         try:
             nodes = data["nodes"]
             conns = data["connections"]
@@ -151,24 +149,29 @@ def validate_genome(genome: Genome) -> None:
     node_depths(genome)  # raises on a cycle
 
 
-def node_depths(genome: Genome, enabled_only: bool = False) -> dict[int, int]:
-    """Longest-path depth of every node id from the inputs (cycle -> ValueError).
+def longest_path_depths(
+    nodes: Iterable[int], edges: Iterable[tuple[int, int]], sources: Iterable[int] | None = None,
+    last: Iterable[int] = (),
+) -> dict[int, int]:
+    """Depth of every node: one past its deepest parent; a node without parents at 0.
 
-    With ``enabled_only`` False every connection gene counts, so a link added
-    from a shallower to a deeper node can never close a cycle, even after a
-    disabled gene is re-enabled. Outputs get a depth past every hidden node.
+    With ``sources`` given, only those start at 0 and a parentless other node
+    sits at 1 (a dead hidden node drawn in the first hidden column).
+
+    Nodes in ``last`` (outputs) are then placed one column past every other
+    node. The one depth routine of the package: the genome's cycle check, the
+    network's evaluation order and the drawing's columns all use it. A cycle
+    raises :class:`~wann.errors.UserError`.
     """
-    mask = genome.conn_enabled if enabled_only else np.ones(len(genome.conn_src), bool)
-    src = genome.conn_src[mask].tolist()
-    dst = genome.conn_dst[mask].tolist()
-    ids = genome.node_id.tolist()
-    indegree = {i: 0 for i in ids}
-    children: dict[int, list[int]] = {i: [] for i in ids}
-    for s, d in zip(src, dst):
+    nodes = list(nodes)
+    root = set(nodes) if sources is None else set(sources)
+    indegree = {n: 0 for n in nodes}
+    children: dict[int, list[int]] = {n: [] for n in nodes}
+    for s, d in edges:
         indegree[d] += 1
         children[s].append(d)
-    depth = {i: 0 for i in ids}
-    ready = [i for i in ids if indegree[i] == 0]
+    depth = {n: 0 if n in root else 1 for n in nodes}
+    ready = [n for n in nodes if indegree[n] == 0]
     seen = 0
     while ready:
         node = ready.pop()
@@ -178,16 +181,29 @@ def node_depths(genome: Genome, enabled_only: bool = False) -> dict[int, int]:
             indegree[child] -= 1
             if indegree[child] == 0:
                 ready.append(child)
-    if seen != len(ids):
+    if seen != len(nodes):
         raise UserError("connections form a cycle")
-    outputs = genome.node_id[genome.node_kind == NodeKind.OUTPUT].tolist()
-    hidden_max = max(
-        (depth[i] for i, k in zip(ids, genome.node_kind.tolist()) if k != NodeKind.OUTPUT),
-        default=0,
-    )
-    for o in outputs:
-        depth[o] = hidden_max + 1
+    last = set(last)
+    if last:
+        beyond = max((d for n, d in depth.items() if n not in last), default=0) + 1
+        depth.update({n: beyond for n in last})
     return depth
+
+
+def node_depths(genome: Genome, enabled_only: bool = False) -> dict[int, int]:
+    """Longest-path depth of every node id from the inputs (cycle -> UserError).
+
+    With ``enabled_only`` False every connection gene counts, so a link added
+    from a shallower to a deeper node can never close a cycle, even after a
+    disabled gene is re-enabled. Outputs get a depth past every hidden node.
+    """
+    mask = genome.conn_enabled if enabled_only else np.ones(len(genome.conn_src), bool)
+    kinds = genome.node_kind
+    return longest_path_depths(
+        genome.node_id.tolist(),
+        zip(genome.conn_src[mask].tolist(), genome.conn_dst[mask].tolist()),
+        last=genome.node_id[kinds == NodeKind.OUTPUT].tolist(),
+    )
 
 
 @dataclass
@@ -238,6 +254,7 @@ def initial_genome(
     init_enable: float,
     rng: np.random.Generator,
 ) -> Genome:
+
     """Inputs + bias linked to every output, each link enabled with prob ``init_enable``.
 
     Innovation numbers of the initial links are fixed by layout

@@ -1,4 +1,4 @@
-"""JSON reading with one-line errors, and atomic file writes: a crash leaves the old file or the new one, never half of one."""
+"""File reading with one-line errors (bytes, text, JSON), and atomic file writes: a crash leaves the old file or the new one, never half of one."""
 from __future__ import annotations
 
 import json
@@ -10,15 +10,27 @@ from typing import Any
 from wann.errors import UserError
 
 
-def read_json(path: str | Path, what: str) -> Any:
-    """The parsed JSON file at ``path``; ValueError ``<path>: <problem>`` naming ``what`` it should hold."""
-    path = Path(path)
+def read_bytes(path: str | Path, what: str) -> bytes:
+    """The bytes of the file at ``path``; UserError ``<path>: cannot read <what>: <reason>``."""
     try:
-        return json.loads(path.read_text())
+        return Path(path).read_bytes()
     except OSError as exc:
         raise UserError(f"{path}: cannot read {what}: {exc.strerror}") from None
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of the file at ``path``; UserError naming the file when it cannot be read or decoded."""
+    try:
+        return read_bytes(path, what).decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{path}: {what} is not UTF-8 text") from None
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """The parsed JSON file at ``path``; UserError ``<path>: <problem>`` naming ``what`` it should hold."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
 

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from wann.engine.activations import activate_lanes
-from wann.engine.genome import Genome, NodeKind
+from wann.engine.genome import Genome, NodeKind, longest_path_depths
 
 
 @dataclass
@@ -95,7 +95,10 @@ def compile_genome(
     fixed_in = ids[kinds <= NodeKind.BIAS]  # inputs then bias, in gene order
     outputs = ids[kinds == NodeKind.OUTPUT]
     hidden_live = set(dst_ids.tolist()) - set(outputs.tolist())
-    depth = _depths(src_ids.tolist(), dst_ids.tolist(), hidden_live)
+    depth = longest_path_depths(
+        fixed_in.tolist() + sorted(hidden_live),
+        [(a, b) for a, b in zip(src_ids.tolist(), dst_ids.tolist()) if b in hidden_live],
+    )
     hidden = sorted(hidden_live, key=lambda n: (depth[n], n))
     order = np.concatenate([fixed_in, np.array(hidden, dtype=np.int64), outputs])
     index_of = {n: k for k, n in enumerate(order.tolist())}
@@ -153,34 +156,6 @@ def compile_from_parent(genome: Genome, parent: Genome | None, parent_network: N
         parent_network,
         act=np.array([act_of[n] for n in parent_network.node_ids.tolist()], dtype=np.int64),
     )
-
-
-def _depths(src: list[int], dst: list[int], hidden: set[int]) -> dict[int, int]:
-    """Longest path from the inputs for the live hidden nodes."""
-    parents: dict[int, list[int]] = {}
-    for s, d in zip(src, dst):
-        parents.setdefault(d, []).append(s)
-    depth: dict[int, int] = {}
-
-    def visit(node: int) -> int:
-        # iterative DFS: deep chains would overflow Python's recursion limit
-        stack = [node]
-        while stack:
-            top = stack[-1]
-            pending = [p for p in parents.get(top, ()) if p in hidden and p not in depth]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            depth[top] = 1 + max(
-                (depth[p] for p in parents.get(top, ()) if p in hidden), default=0
-            )
-        return depth[node]
-
-    for node in hidden:
-        if node not in depth:
-            visit(node)
-    return depth
 
 
 @dataclass
@@ -380,8 +355,10 @@ def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_output
 
 
 def forward(network: Network, inputs: np.ndarray, weights: Sequence[float]) -> np.ndarray:
-    """Outputs of one network: float64[n_weights, n_samples, n_outputs]."""
+    """Outputs of one network: float64[n_weights, n_samples, n_outputs] for inputs [n_samples, n_inputs]."""
     batch = stack_networks([network])
     x = np.ascontiguousarray(np.atleast_2d(inputs), dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != network.n_inputs:
+        raise ValueError(f"inputs of shape {np.shape(inputs)}: the network reads {network.n_inputs} values per sample")
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     return forward_batch(*batch.arrays(), x, w)[0]

@@ -16,10 +16,11 @@ from typing import Sequence
 
 import numpy as np
 
+from wann.engine.config import STANDARD_WEIGHTS
+from wann.engine.losses import softmax
 from wann.errors import UserError
-from wann.prune.dense import MLP, softmax
+from wann.prune.dense import MLP
 
-WANN_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 SIGN_SOURCES = ("trained", "init")
 
 
@@ -30,7 +31,7 @@ def signs_of(weights: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> list
 
 def shared_weight_eval(net: MLP, masks: Sequence[np.ndarray], signs: Sequence[np.ndarray],
                        x: np.ndarray, y: np.ndarray,
-                       shared_weights: Sequence[float] = WANN_WEIGHTS) -> dict[str, object]:
+                       shared_weights: Sequence[float] = STANDARD_WEIGHTS) -> dict[str, object]:
     """Accuracy of the mask with every survivor = w * sign, biases zero, for each shared ``w``.
 
     Returns ``{"per_weight": [...], "mean": ..., "best": ..., "ensemble": ...}``;

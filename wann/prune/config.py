@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wann.engine.config import STANDARD_WEIGHTS
 from wann.engine.configkit import apply_overrides as _apply_overrides
 from wann.engine.configkit import closest, fill_section, param, read_yaml_mapping
 from wann.engine.configkit import show as _show
 from wann.errors import UserError
-from wann.prune.bridge import SIGN_SOURCES, WANN_WEIGHTS
+from wann.prune.bridge import SIGN_SOURCES
 from wann.prune.controls import CONTROLS
 from wann.prune.data import DATASETS
 from wann.prune.dense import ACTIVATIONS, INITS, OPTIMIZERS
@@ -82,7 +83,7 @@ class PruneConfig:
 class BridgeConfig:
     """Weight-agnostic evaluation of every pruned mask, as for a WANN."""
 
-    shared_weights: list[float] = param(list(WANN_WEIGHTS), "shared weight values swept (every survivor = value * sign, biases zero)", nonempty=True)
+    shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept (every survivor = value * sign, biases zero)", nonempty=True)
     signs: str = param("trained", "where survivor signs come from: the trained weights or the initial ones", choices=SIGN_SOURCES)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wann.engine.jsonio import read_bytes
 from wann.errors import UserError
 from wann.tasks.builtin.digits import (
     INSTALL_HINT,
@@ -85,10 +86,7 @@ def load_digits(test_fraction: float = DIGITS_TEST_FRACTION, split_seed: int = D
 def read_idx(path: str | Path) -> np.ndarray:
     """Read one IDX file (optionally gzipped); UserError naming the file on a wrong magic number or truncation."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read IDX file: {exc.strerror}") from None
+    raw = read_bytes(path, "IDX file")
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)

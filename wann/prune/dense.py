@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from wann.engine.losses import cross_entropy, softmax
 from wann.errors import UserError
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -56,20 +57,6 @@ def activation_slope(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
     if name == "linear":
         return np.ones_like(z)
     raise UserError(f"activation: {name!r}: allowed: {', '.join(ACTIVATIONS)}")
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, numerically stable."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
-    """Mean softmax cross-entropy of integer labels ``y``."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_z = np.log(np.exp(shifted).sum(axis=1))
-    return float(np.mean(log_z - shifted[np.arange(len(y)), y]))
 
 
 # ---- initialisation ------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import yaml
 
+from wann.engine.runfolder import default_run_dir
 from wann.errors import UserError
 from wann.prune import metrics
 from wann.prune.bridge import ChampionPoint, shared_weight_eval, signs_of
@@ -53,13 +54,7 @@ class RunResult:
 
 def default_out_dir(config: Config) -> Path:
     """``run.out_dir/run.name/<date>-<time>-seed<seed>``, made unique if it exists."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(config.run.out_dir) / (config.run.name or "prune") / f"{stamp}-seed{config.run.seed}"
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{base.name}-{k}")
-    return path
+    return default_run_dir(config.run.out_dir, config.run.name or "prune", config.run.seed)
 
 
 def check_layers(config: Config, data: Dataset, source: str) -> None:

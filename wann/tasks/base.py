@@ -9,6 +9,7 @@ network's forward pass (``physics``), or, for tasks that are not episodes
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -190,3 +191,17 @@ def make_gymnasium_env(env_id: str, render_mode: str | None = None):
     import gymnasium
 
     return gymnasium.make(env_id, render_mode=render_mode)
+
+
+def gymnasium_twin(env_id: str, action: ActionRule, max_steps: int, input_labels: tuple[str, ...],
+                   output_labels: tuple[str, ...], physics: FusedPhysics) -> Task:
+    """A built-in task whose compiled ``physics`` matches gymnasium's ``env_id`` step for step.
+
+    Input and output counts come from the labels; the env factory makes the
+    gymnasium env itself (for the gymnasium path, rendering and tests).
+    """
+    return Task(
+        name=env_id, n_inputs=len(input_labels), n_outputs=len(output_labels), action=action,
+        max_steps=max_steps, input_labels=input_labels, output_labels=output_labels, physics=physics,
+        env_factory=functools.partial(make_gymnasium_env, env_id),
+    )

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from wann.errors import UserError
+from wann.tools.es import checked_fitness
 
 
 def cma_available() -> bool:
@@ -66,11 +67,7 @@ class CmaStrategy:
 
     def tell(self, fitness: np.ndarray) -> dict[str, Any]:
         """Update from the candidates' fitness (higher is better); return metrics."""
-        if self._candidates is None:
-            raise RuntimeError("tell() called before ask()")
-        fitness = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if fitness.size != self.popsize:
-            raise ValueError(f"tell() got {fitness.size} fitness values, expected {self.popsize}")
+        fitness = checked_fitness(fitness, self.popsize, asked=self._candidates is not None)
         before = self.mean
         self._es.tell(list(self._candidates), list(-fitness))  # pycma minimises
         self._candidates = None

@@ -29,9 +29,12 @@ from wann.engine.activations import ACTIVATIONS
 from wann.engine.champion import Champion
 from wann.engine.config import STANDARD_WEIGHTS
 from wann.engine.genome import Genome, NodeKind, node_depths, validate_genome
-from wann.engine.jsonio import read_json
+from wann.engine.jsonio import read_json, read_text
 from wann.engine.network import compile_genome
+from wann.engine.seeds import evaluation_seeds
 from wann.errors import UserError
+from wann.tasks import get_task
+from wann.tools.runner import RolloutRunner
 
 REFERENCE_NUMBER_FORMAT = "%1.2e"  # how the reference writes its matrices
 
@@ -42,12 +45,7 @@ REFERENCE_NUMBER_FORMAT = "%1.2e"  # how the reference writes its matrices
 def read_reference_matrix(path: str | Path) -> np.ndarray:
     """The N x (N + 1) matrix of a reference ``.out`` file; ValueError ``<file>: <problem>``."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a text file") from None
+    text = read_text(path, "reference matrix")
     rows = [line for line in text.splitlines() if line.strip()]
     if not rows:
         raise UserError(f"{path}: empty file, expected an N x (N + 1) CSV matrix")
@@ -195,8 +193,6 @@ def champion_from_reference(
     With ``episodes`` > 0 the champion is scored like a search's confirmation:
     ``episodes`` rollouts at each of the six standard shared weights.
     """
-    from wann.tasks import get_task
-
     task = get_task(task_name)
     genome = genome_from_reference(matrix, task.n_inputs, task.n_outputs)
     conn_weights = None if params is None else conn_weights_from_params(genome, params, weight_bias)
@@ -212,11 +208,8 @@ def scored_champion(
     workers: int = 1,
     source: dict[str, Any] | None = None,
 ) -> Champion:
-    """A champion of an imported ``genome``, scored at the six standard weights (none if ``episodes`` is 0)."""
-    from wann.engine.seeds import evaluation_seeds
-    from wann.tasks import get_task
-    from wann.tools.runner import RolloutRunner
 
+    """A champion of an imported ``genome``, scored at the six standard weights (none if ``episodes`` is 0)."""
     network = compile_genome(genome)
     per_weight: list[float] = []
     if episodes > 0:

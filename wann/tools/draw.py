@@ -23,7 +23,8 @@ from matplotlib.lines import Line2D
 
 from wann.engine.activations import ACTIVATIONS
 from wann.engine.champion import Champion, champion_task
-from wann.engine.genome import NodeKind
+from wann.engine.genome import NodeKind, longest_path_depths
+from wann.engine.jsonio import write_json_atomic
 from wann.engine.network import live_connections
 from wann.errors import UserError
 
@@ -97,17 +98,10 @@ def champion_graph(champion: Champion, show_all: bool = False) -> nx.DiGraph:
 def _layout(g: nx.DiGraph) -> None:
     """Columns by depth (inputs 0, outputs last), rows ordered by the parents' mean height."""
     order = list(nx.topological_sort(g))
-    depth: dict[int, int] = {}
-    for n in order:
-        kind = g.nodes[n]["kind"]
-        if kind in ("input", "bias"):
-            depth[n] = 0
-        else:
-            depth[n] = max([depth[p] + 1 for p in g.predecessors(n)], default=1)
-    hidden_max = max([depth[n] for n in g if g.nodes[n]["kind"] == "hidden"], default=0)
-    for n in g:
-        if g.nodes[n]["kind"] == "output":
-            depth[n] = hidden_max + 1
+    depth = longest_path_depths(
+        g.nodes, g.edges, sources=[n for n in g if g.nodes[n]["kind"] in ("input", "bias")],
+        last=[n for n in g if g.nodes[n]["kind"] == "output"],
+    )
     columns: dict[int, list[int]] = {}
     for n in order:
         columns.setdefault(depth[n], []).append(n)
@@ -141,6 +135,7 @@ def draw_champion(
     show_weights: bool = False,
     title: str | None = None,
 ) -> tuple[Figure, nx.DiGraph]:
+
     """Draw ``champion``; returns (figure, graph from :func:`champion_graph`).
 
     ``show_weights`` colours and sizes edges by the tuned ``conn_weights``
@@ -259,6 +254,4 @@ def write_graphml(g: nx.DiGraph, path: str | Path) -> None:
 
 def write_json_graph(g: nx.DiGraph, path: str | Path) -> None:
     """Write the graph as node-link JSON (networkx ``node_link_data``)."""
-    from wann.engine.jsonio import write_json_atomic
-
     write_json_atomic(path, nx.node_link_data(_export_graph(g), edges="edges"))

@@ -18,6 +18,16 @@ import numpy as np
 from wann.errors import UserError
 
 
+def checked_fitness(fitness: np.ndarray, popsize: int, asked: bool) -> np.ndarray:
+    """``fitness`` as a float64 vector of ``popsize`` values (an optimizer's tell() after its ask())."""
+    if not asked:
+        raise RuntimeError("tell() called before ask()")
+    fitness = np.asarray(fitness, dtype=np.float64).reshape(-1)
+    if fitness.size != popsize:
+        raise ValueError(f"tell() got {fitness.size} fitness values, expected {popsize}")
+    return fitness
+
+
 def centered_ranks(fitness: np.ndarray) -> np.ndarray:
     """Ranks of ``fitness`` scaled to [-0.5, 0.5] (worst -0.5, best 0.5); ties broken by position."""
     x = np.asarray(fitness, dtype=np.float64).reshape(-1)
@@ -86,11 +96,7 @@ class EvolutionStrategy:
 
     def tell(self, fitness: np.ndarray) -> dict[str, Any]:
         """Update the mean from the candidates' fitness (higher is better); return metrics."""
-        if self._eps is None:
-            raise RuntimeError("tell() called before ask()")
-        fitness = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if fitness.size != self.popsize:
-            raise ValueError(f"tell() got {fitness.size} fitness values, expected {self.popsize}")
+        fitness = checked_fitness(fitness, self.popsize, asked=self._eps is not None)
         shaped = centered_ranks(fitness)
         grad = shaped @ self._eps / (self.popsize * self.sigma)
         if self.weight_decay:

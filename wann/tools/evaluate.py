@@ -28,6 +28,7 @@ from wann.engine.config import STANDARD_WEIGHTS
 from wann.engine.network import compile_genome
 from wann.engine.seeds import RANDOM_INDIVIDUAL_STREAM, RANDOM_SHARED_STREAM, SELECT_STREAM, evaluation_seeds, make_rng
 from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
+from wann.tools.tune import tune_shared
 
 # The paper's numbers for the swing-up WANN (REFERENCE.md section 5), printed for comparison.
 PAPER_SWINGUP = {
@@ -119,6 +120,7 @@ def four_conditions(
     say: Callable[[str], None] | None = None,
     tick: Callable[[int, int], None] | None = None,
 ) -> list[ConditionRow]:
+
     """The paper's four conditions for ``champion``, each over the same ``episodes`` seeds.
 
     1. random individual weights: every connection drawn from U(-2, 2) per episode,
@@ -130,8 +132,6 @@ def four_conditions(
     4. tuned individual weights: the champion's ``conn_weights`` at shared
        weight 1.0, when it has them (else the row has no numbers).
     """
-    from wann.tools.tune import tune_shared
-
     say = say or (lambda _msg: None)
     tick = tick or (lambda _done, _total: None)
     task = champion_task(champion)

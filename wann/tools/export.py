@@ -9,10 +9,12 @@ engine's.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
 from wann import __version__
+from wann.engine.activations import apply_activation
 from wann.engine.champion import Champion, champion_task
 from wann.errors import UserError
 
@@ -41,26 +43,7 @@ SRC = {src!r}
 CONN_WEIGHT = {conn_weight!r}
 
 
-def _activate(a, x):
-    if a == 1:
-        return x
-    if a == 2:
-        return 1.0 if x > 0.0 else 0.0
-    if a == 3:
-        return math.sin(math.pi * x)
-    if a == 4:
-        return math.exp(-(x * x) / 2.0)
-    if a == 5:
-        return math.tanh(x)
-    if a == 6:
-        return (math.tanh(x / 2.0) + 1.0) / 2.0
-    if a == 7:
-        return -x
-    if a == 8:
-        return abs(x)
-    if a == 9:
-        return x if x > 0.0 else 0.0
-    return math.cos(math.pi * x)
+{activation_source}
 
 
 def forward(observation, weight=WEIGHT):
@@ -80,7 +63,7 @@ def forward(observation, weight=WEIGHT):
         total = values[SRC[lo]] * CONN_WEIGHT[lo] if hi > lo else 0.0
         for k in range(lo + 1, hi):
             total += values[SRC[k]] * CONN_WEIGHT[k]
-        values[i] = _activate(ACT[i], weight * total)
+        values[i] = apply_activation(ACT[i], weight * total)
     return np.array(values[len(ACT) - N_OUTPUTS:])
 
 
@@ -128,5 +111,12 @@ def export_source(champion: Champion, weight: float | None = None, tuned: bool =
         action=rule.kind, low=_float_list(rule.low if bounded else ()), high=_float_list(rule.high if bounded else ()),
         act=[int(a) for a in network.act], indptr=[int(i) for i in network.indptr],
         src=[int(s) for s in network.src], conn_weight=[float(c) for c in network.conn_weight],
+        activation_source=_activation_source(),
     )
     return source
+
+
+def _activation_source() -> str:
+    """The engine's scalar activation function as plain Python (its Numba decorator dropped)."""
+    lines = inspect.getsource(apply_activation.py_func).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("@"))

@@ -18,9 +18,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from wann.engine.champion import Champion
+from wann.engine.champion import Champion, load_champion
 from wann.engine.runfolder import LOG_COLUMNS
 from wann.errors import UserError
+from wann.tools.evaluate import evaluate_weights
 
 
 def read_log(run_dir: str | Path) -> dict[str, np.ndarray]:
@@ -90,8 +91,6 @@ def sweep_champion(
     champion: Champion, points: int = 41, episodes: int = 20, seed: int = 0, workers: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """(weights, rewards[points, episodes]) of ``champion`` over linspace(-2, 2, points)."""
-    from wann.tools.evaluate import evaluate_weights
-
     weights = np.linspace(-2.0, 2.0, points)
     table = evaluate_weights(champion, weights, episodes, seed, workers)
     return table.weights, table.rewards
@@ -108,13 +107,12 @@ def plot_run(
     workers: int = 1,
     dpi: int = 110,
 ) -> list[Path]:
+
     """Write the run's figures (see module docstring); returns the paths written.
 
     Without ``sweep``, or when the run has no champion.json yet, the
     reward-versus-weight figure is left out.
     """
-    from wann.engine.champion import load_champion
-
     run_dir = Path(run_dir)
     log = read_log(run_dir)
     out = Path(out_dir) if out_dir is not None else run_dir / "plots"

@@ -33,6 +33,7 @@ from wann.engine.seeds import (
 )
 from wann.errors import UserError
 from wann.tasks import Task
+from wann.tools.cmaes import CmaStrategy, cma_available
 from wann.tools.es import EvolutionStrategy
 from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
 
@@ -133,8 +134,6 @@ class IndividualTuneResult:
 
 def resolve_method(method: str) -> str:
     """``auto`` -> ``cma`` when pycma is installed, else ``es``; other names are checked."""
-    from wann.tools.cmaes import cma_available
-
     if method == "auto":
         return "cma" if cma_available() else "es"
     if method not in METHODS:
@@ -148,8 +147,6 @@ METHODS = ("cma", "es")
 def make_optimizer(method: str, x0: np.ndarray, rng: np.random.Generator, popsize: int, sigma: float, lr: float):
     """The ask/tell optimizer for ``method`` (``cma`` or ``es``), started at ``x0``."""
     if resolve_method(method) == "cma":
-        from wann.tools.cmaes import CmaStrategy
-
         return CmaStrategy(x0, rng, popsize=popsize, sigma=sigma)
     return EvolutionStrategy(x0, rng, popsize=popsize, sigma=sigma, lr=lr)
 
@@ -171,6 +168,7 @@ def tune_individual(
     select_episodes: int = DEFAULTS.select_episodes,
     tick: Callable[[int, int], None] | None = None,
 ) -> IndividualTuneResult:
+
     """Train one weight per live connection with CMA-ES (:mod:`wann.tools.cmaes`) or the numpy ES (:mod:`wann.tools.es`).
 
     Starts every connection at ``start_weight`` (default: the champion's

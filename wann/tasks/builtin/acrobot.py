@@ -10,14 +10,13 @@ reaches the goal, which ends the episode.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
+from wann.tasks.base import ActionRule, FusedPhysics, gymnasium_twin
 from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
@@ -127,19 +126,7 @@ def acrobot_observe(states, lane, values):
     values[5, lane] = np.float32(states[3, lane])
 
 
-register_task(Task(
-    name=ENV_ID,
-    n_inputs=6,
-    n_outputs=3,
-    action=ActionRule.argmax(3),
-    max_steps=MAX_STEPS,
-    input_labels=ACROBOT_OBS_LABELS,
-    output_labels=ACROBOT_ACT_LABELS,
-    physics=FusedPhysics(
-        state_rows=STATE_ROWS,
-        initial_state=acrobot_initial_state,
-        observe=acrobot_observe,
-        step=acrobot_step,
-    ),
-    env_factory=functools.partial(make_gymnasium_env, ENV_ID),
+register_task(gymnasium_twin(
+    ENV_ID, ActionRule.argmax(3), MAX_STEPS, ACROBOT_OBS_LABELS, ACROBOT_ACT_LABELS,
+    FusedPhysics(state_rows=STATE_ROWS, initial_state=acrobot_initial_state, observe=acrobot_observe, step=acrobot_step),
 ))

@@ -8,14 +8,13 @@ float32, so ``cartpole_observe`` rounds to float32 the same way.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
+from wann.tasks.base import ActionRule, FusedPhysics, gymnasium_twin
 from wann.tasks.registry import register_task
 
 # Constants as gymnasium derives them (same operations, so the same doubles).
@@ -102,20 +101,7 @@ def cartpole_step_actions(states, lane, actions):
     return cartpole_step(states, lane, 1 if actions[0, lane] == 1.0 else 0)
 
 
-register_task(Task(
-    name="CartPole-v1",
-    n_inputs=4,
-    n_outputs=1,
-    action=ActionRule.threshold(),
-    max_steps=CARTPOLE_MAX_STEPS,
-    input_labels=CARTPOLE_OBS_LABELS,
-    output_labels=CARTPOLE_ACT_LABELS,
-    physics=FusedPhysics(
-        state_rows=STATE_ROWS,
-        initial_state=cartpole_initial_state,
-        start=cartpole_start,
-        observe=cartpole_observe,
-        step=cartpole_step_actions,
-    ),
-    env_factory=functools.partial(make_gymnasium_env, "CartPole-v1"),
+register_task(gymnasium_twin(
+    "CartPole-v1", ActionRule.threshold(), CARTPOLE_MAX_STEPS, CARTPOLE_OBS_LABELS, CARTPOLE_ACT_LABELS,
+    FusedPhysics(state_rows=STATE_ROWS, initial_state=cartpole_initial_state, start=cartpole_start, observe=cartpole_observe, step=cartpole_step_actions),
 ))

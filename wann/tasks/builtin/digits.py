@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from wann.engine.classify import classification_metrics, classify_shard
 from wann.errors import UserError
 from wann.tasks.base import ActionRule, Task
 from wann.tasks.registry import register_task
@@ -64,6 +65,7 @@ class DigitsSplit:
 def stratified_split(
     y: np.ndarray, test_fraction: float = TEST_FRACTION, seed: int = SPLIT_SEED
 ) -> tuple[np.ndarray, np.ndarray]:
+
     """Sorted index arrays (train, test): ``round(test_fraction * n_c)`` of each class c go to test."""
     if not 0.0 < test_fraction < 1.0:
         raise UserError(f"test_fraction {test_fraction!r} must lie in (0, 1)")
@@ -116,8 +118,6 @@ def digits_shard_evaluator(task, batch, weights, seeds, max_steps, kernel=None) 
     replaces :func:`wann.engine.classify.classify_shard` (benchmarks pass the old
     per-row kernel).
     """
-    from wann.engine.classify import classify_shard
-
     data = load_digits_split()
     w = np.ascontiguousarray(weights, dtype=np.float64)
     loss, _accuracy = (kernel or classify_shard)(*batch.arrays(), data.x_train, data.y_train, w)
@@ -127,8 +127,6 @@ def digits_shard_evaluator(task, batch, weights, seeds, max_steps, kernel=None) 
 
 def digits_champion_metrics(network, weights) -> dict[str, Any]:
     """Held-out (and training) accuracy of a champion per weight, mean, best and ensemble."""
-    from wann.engine.classify import classification_metrics
-
     data = load_digits_split()
     test = classification_metrics(network, data.x_test, data.y_test, weights)
     train = classification_metrics(network, data.x_train, data.y_train, weights)

@@ -11,14 +11,13 @@ every step.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
+from wann.tasks.base import ActionRule, FusedPhysics, gymnasium_twin
 from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
@@ -92,19 +91,7 @@ def mcc_observe(states, lane, values):
     values[1, lane] = _f32(states[1, lane])
 
 
-register_task(Task(
-    name=ENV_ID,
-    n_inputs=2,
-    n_outputs=1,
-    action=ActionRule.clip(-1.0, 1.0),
-    max_steps=MAX_STEPS,
-    input_labels=MCC_OBS_LABELS,
-    output_labels=MCC_ACT_LABELS,
-    physics=FusedPhysics(
-        state_rows=STATE_ROWS,
-        initial_state=mcc_initial_state,
-        observe=mcc_observe,
-        step=mcc_step,
-    ),
-    env_factory=functools.partial(make_gymnasium_env, ENV_ID),
+register_task(gymnasium_twin(
+    ENV_ID, ActionRule.clip(-1.0, 1.0), MAX_STEPS, MCC_OBS_LABELS, MCC_ACT_LABELS,
+    FusedPhysics(state_rows=STATE_ROWS, initial_state=mcc_initial_state, observe=mcc_observe, step=mcc_step),
 ))

@@ -9,14 +9,13 @@ terminates; gymnasium's TimeLimit truncates it at 200 steps.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from gymnasium.utils import seeding
 from numba import njit
 
-from wann.tasks.base import ActionRule, FusedPhysics, Task, make_gymnasium_env
+from wann.tasks.base import ActionRule, FusedPhysics, gymnasium_twin
 from wann.tasks.libm import libm_pow
 from wann.tasks.registry import register_task
 
@@ -70,19 +69,7 @@ def pendulum_observe(states, lane, values):
     values[2, lane] = np.float32(states[1, lane])
 
 
-register_task(Task(
-    name=ENV_ID,
-    n_inputs=3,
-    n_outputs=1,
-    action=ActionRule.clip(-MAX_TORQUE, MAX_TORQUE),
-    max_steps=MAX_STEPS,
-    input_labels=PENDULUM_OBS_LABELS,
-    output_labels=PENDULUM_ACT_LABELS,
-    physics=FusedPhysics(
-        state_rows=STATE_ROWS,
-        initial_state=pendulum_initial_state,
-        observe=pendulum_observe,
-        step=pendulum_step,
-    ),
-    env_factory=functools.partial(make_gymnasium_env, ENV_ID),
+register_task(gymnasium_twin(
+    ENV_ID, ActionRule.clip(-MAX_TORQUE, MAX_TORQUE), MAX_STEPS, PENDULUM_OBS_LABELS, PENDULUM_ACT_LABELS,
+    FusedPhysics(state_rows=STATE_ROWS, initial_state=pendulum_initial_state, observe=pendulum_observe, step=pendulum_step),
 ))
