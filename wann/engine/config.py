@@ -16,8 +16,8 @@ from wann.engine.configkit import (
     apply_overrides,
     closest,
     fill_section,
+    load_yaml_config,
     param,
-    read_yaml_mapping,
     reference_rows,
 )
 from wann.errors import UserError
@@ -153,13 +153,7 @@ def _check_whole(config: Config, source: str) -> None:
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read, override and validate a YAML config; UserError with a one-line message."""
-    path = Path(path)
-    data = read_yaml_mapping(path, f"sections ({', '.join(SECTIONS)})")
-    overridden = apply_overrides(data, overrides or [])
-    config = config_from_dict(data, str(path), overridden)
-    if not config.run.name:
-        config.run.name = path.stem
-    return config
+    return load_yaml_config(path, overrides, f"sections ({', '.join(SECTIONS)})", config_from_dict)
 
 
 def reference_markdown() -> str:

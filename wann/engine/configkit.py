@@ -203,6 +203,22 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
     return data
 
 
+def load_yaml_config(path: str | Path, overrides: list[str] | None, keys: str,
+                     build: Callable[[dict, str, frozenset[str]], Any], fixed_sections: tuple[str, ...] = ()) -> Any:
+    """Read a YAML config, apply ``--set`` overrides, ``build(data, source, overridden)`` it, name the run.
+
+    ``keys`` describes the allowed top-level keys (for the message when the
+    file is not a mapping); an empty ``run.name`` becomes the file's stem.
+    """
+    path = Path(path)
+    data = read_yaml_mapping(path, keys)
+    overridden = apply_overrides(data, overrides or [], fixed_sections)
+    config = build(data, str(path), overridden)
+    if not config.run.name:
+        config.run.name = path.stem
+    return config
+
+
 def apply_overrides(data: dict, overrides: list[str], fixed_sections: tuple[str, ...] = ()) -> frozenset[str]:
     """Apply ``section.key=value`` overrides (values parsed as YAML) to ``data`` in place.
 

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wann.engine.config import STANDARD_WEIGHTS
-from wann.engine.configkit import apply_overrides as _apply_overrides
-from wann.engine.configkit import closest, fill_section, param, read_yaml_mapping
+from wann.engine.configkit import closest, fill_section, load_yaml_config, param
 from wann.engine.configkit import show as _show
 from wann.errors import UserError
 from wann.prune.bridge import SIGN_SOURCES
@@ -260,21 +259,10 @@ def config_from_dict(data: Any, source: str = "<config>") -> Config:
     return config
 
 
-def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``section.key=value`` overrides (values parsed as YAML) to a raw config dict."""
-    _apply_overrides(data, overrides, fixed_sections=("methods",))
-    return data
-
-
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read, override and check a YAML config; UserError with a one-line message."""
-    path = Path(path)
-    data = read_yaml_mapping(path, f"keys {', '.join(TOP_KEYS)}")
-    apply_overrides(data, overrides or [])
-    config = config_from_dict(data, str(path))
-    if not config.run.name:
-        config.run.name = path.stem
-    return config
+    return load_yaml_config(path, overrides, f"keys {', '.join(TOP_KEYS)}",
+                            lambda data, source, _overridden: config_from_dict(data, source), fixed_sections=("methods",))
 
 
 def reference_markdown() -> str:
