@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("wann.cli.plot", "plot a run's learning curves and its champion's reward-versus-weight curve"),
     "watch": ("wann.cli.watch", "render a champion's episode as a GIF or MP4"),
     "convert": ("wann.cli.convert", "convert the reference code's champions (.out) to ours, and back"),
+    "study": ("wann.cli.study", "run a config over several seeds and tabulate every champion (four conditions, curve)"),
     "export": ("wann.cli.export", "write a champion as a dependency-free Python/numpy module"),
     "tasks": ("wann.cli.tasks", "list the tasks: inputs, outputs, action rule, fast path"),
     "prune": ("wann.cli.prune", "prune dense networks and compare them with WANN champions"),

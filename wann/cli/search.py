@@ -39,9 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _console_line(search, metrics: dict[str, Any], started: float) -> str:
+    # under grid/random confirmation the champion's number is its weight-agnostic score: show the search mean too
+    weight_agnostic = search.config.evaluation.confirm_weights != "search"
+    wa = f" wa (search {metrics['champion_search_mean']:7.2f})" if weight_agnostic else ""
     return (
         f"gen {metrics['generation']:5d} | best mean {metrics['best_mean']:8.2f} | "
-        f"best max {metrics['best_max']:8.2f} | champion {metrics['champion_mean']:8.2f} "
+        f"best max {metrics['best_max']:8.2f} | champion {metrics['champion_mean']:8.2f}{wa} "
         f"({metrics['champion_connections']:3d} conns) | "
         f"{metrics['steps_per_second'] / 1e6:6.2f}M steps/s | {time.perf_counter() - started:7.1f}s"
     )

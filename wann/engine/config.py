@@ -78,6 +78,18 @@ class EvaluationConfig:
     shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept for every genome")
     rollouts: int = param(3, "rollouts per shared weight (the reward per weight is their mean)", min=1)
     best_rollouts: int = param(20, "fresh rollouts per weight to confirm a new champion", min=1)
+    weight_sampling: str = param(
+        "fixed", "fixed: shared_weights every generation (the paper); stratified: as many weights drawn afresh "
+        "each generation, one per stratum of +-weight_range, the same for every genome", choices=("fixed", "stratified"))
+    weight_range: list[float] = param(
+        [0.25, 2.0], "smallest and largest magnitude of stratified draws and of the confirmation weights",
+        min_len=2, each_gt=0.0, each_max=100.0)
+    confirm_weights: str = param(
+        "search", "weights a champion is confirmed on: search (the search's weights), grid (confirm_points "
+        "evenly spaced over [-2, 2], magnitudes within weight_range) or random (confirm_points fresh draws in +-weight_range)",
+        choices=("search", "grid", "random"))
+    confirm_points: int = param(41, "points of the grid / number of random weights for grid or random confirmation",
+                                min=2)
     backend: str = param("processes", "where rollouts run", choices=("serial", "processes"))
     workers: int = param(0, "worker processes; 0 uses every core", min=0)
 
@@ -149,6 +161,13 @@ def _check_whole(config: Config, source: str) -> None:
         raise UserError(f"{source}: search.prob_*: all zero: at least one mutation needs a positive weight")
     if s.cull_ratio + s.elite_ratio > 1.0:
         raise UserError(f"{source}: search.elite_ratio: {s.elite_ratio}: elite_ratio + cull_ratio must be <= 1")
+    e = config.evaluation
+    if len(e.weight_range) != 2 or e.weight_range[0] >= e.weight_range[1]:
+        raise UserError(f"{source}: evaluation.weight_range: {e.weight_range}: expected [smallest, largest] magnitude, "
+                        "smallest < largest")
+    if e.weight_sampling == "stratified" and len(e.shared_weights) < 2:
+        raise UserError(f"{source}: evaluation.shared_weights: {e.shared_weights}: stratified sampling draws as many "
+                        "weights as this list holds: give at least 2")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:

@@ -305,12 +305,17 @@ class Evaluator:
             self.start()
         return self.backend.map(jobs)
 
-    def evaluate(self, networks: Sequence[Network], seeds: Sequence[int]) -> EvalResult:
-        """Rewards of every network x weight x seed, using the backend's workers."""
+    def evaluate(self, networks: Sequence[Network], seeds: Sequence[int],
+                 weights: Sequence[float] | None = None) -> EvalResult:
+        """Rewards of every network x weight x seed, using the backend's workers.
+
+        ``weights``: the shared weights of this call (default: the evaluator's).
+        """
         if not self._started:
             self.start()
         t0 = time.perf_counter()
         seeds_arr = np.asarray(seeds, dtype=np.int64)
+        w = None if weights is None else np.asarray(weights, dtype=np.float64)
         n_workers = self.backend.n_workers
         if len(networks) < n_workers and len(seeds_arr) > 1:
             # Too few networks to keep every worker busy (e.g. a champion's
@@ -318,7 +323,7 @@ class Evaluator:
             # on (network, weight, seed), so the pieces join exactly.
             batch = stack_networks(list(networks))
             pieces = np.array_split(seeds_arr, min(n_workers, len(seeds_arr)))
-            results = self.backend.map([[(batch, None, piece)] for piece in pieces])
+            results = self.backend.map([[(batch, w, piece)] for piece in pieces])
             rewards = np.concatenate([r[0] for r, _ in results], axis=2)
         else:
             # Shard k takes networks k, k + n, k + 2n, ...: a ranked population
@@ -326,7 +331,7 @@ class Evaluator:
             # shards would leave one worker with most of the work.
             n_shards = max(1, min(len(networks), n_workers * self.shards_per_worker))
             members = [np.arange(k, len(networks), n_shards) for k in range(n_shards)]
-            jobs = [[(stack_networks([networks[i] for i in idx]), None, seeds_arr)] for idx in members]
+            jobs = [[(stack_networks([networks[i] for i in idx]), w, seeds_arr)] for idx in members]
             results = self.backend.map(jobs)
             rewards = np.empty((len(networks),) + results[0][0][0].shape[1:])
             for idx, (shard_rewards, _) in zip(members, results):

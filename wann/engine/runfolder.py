@@ -22,8 +22,9 @@ from wann.errors import UserError
 
 LOG_COLUMNS = (
     "generation", "best_mean", "best_max", "champion_mean", "champion_connections",
-    "env_steps", "front_size", "n_fronts", "median_connections",
+    "env_steps", "front_size", "n_fronts", "median_connections", "champion_search_mean",
 )
+OPTIONAL_LOG_COLUMNS = ("champion_search_mean",)  # absent from logs written before it existed
 TIMING_COLUMNS = ("generation", "eval_seconds", "steps_per_second", "generation_seconds", "elapsed_seconds")
 
 

@@ -23,7 +23,15 @@ from wann.engine.genome import Genome, InnovationTracker, initial_genome, initia
 from wann.engine.mutation import MutationRates, mutate
 from wann.engine.network import Network, compile_from_parent, compile_genome
 from wann.engine.ranking import nsga_order
-from wann.engine.seeds import CONFIRM_SEEDS, POPULATION_SEEDS, generation_seeds
+from wann.engine.seeds import (
+    CONFIRM_SEEDS,
+    CONFIRM_WEIGHT_DRAWS,
+    POPULATION_SEEDS,
+    WEIGHT_DRAWS,
+    generation_seeds,
+    make_rng,
+    stratified_weights,
+)
 from wann.errors import UserError
 from wann.tasks import Task, resolve_task
 
@@ -78,6 +86,31 @@ class WannSearch:
     def rollout_seeds(self, generation: int, count: int, stream: int = POPULATION_SEEDS) -> np.ndarray:
         """Seeds for ``count`` rollouts, a pure function of run seed, generation and stream."""
         return generation_seeds(self.seed, generation, count, stream)
+
+    def generation_weights(self, generation: int) -> np.ndarray:
+        """The shared weights every genome of ``generation`` is scored at (a pure function of seed and generation).
+
+        ``fixed``: the configured ``shared_weights``; ``stratified``: as many
+        fresh draws, one per stratum of +-``weight_range`` (common random
+        numbers: the same for every genome and worker).
+        """
+        e = self.config.evaluation
+        if e.weight_sampling == "fixed":
+            return np.asarray(e.shared_weights, dtype=np.float64)
+        low, high = e.weight_range
+        return stratified_weights(make_rng(self.seed, generation, WEIGHT_DRAWS), len(e.shared_weights), low, high)
+
+    def confirmation_weights(self, generation: int) -> np.ndarray:
+        """The weights a champion candidate of ``generation`` is confirmed on (``evaluation.confirm_weights``)."""
+        e = self.config.evaluation
+        low, high = e.weight_range
+        if e.confirm_weights == "grid":
+            grid = np.linspace(-2.0, 2.0, e.confirm_points)
+            return grid[(np.abs(grid) >= low - 1e-12) & (np.abs(grid) <= high + 1e-12)]
+        if e.confirm_weights == "random":
+            rng = make_rng(self.seed, generation, CONFIRM_WEIGHT_DRAWS)
+            return np.sort(rng.choice([-1.0, 1.0], e.confirm_points) * rng.uniform(low, high, e.confirm_points))
+        return np.asarray(e.shared_weights, dtype=np.float64)
 
     # ---- ask / tell ------------------------------------------------------------------
 
@@ -146,7 +179,7 @@ class WannSearch:
         self.ranked = [self.population[i] for i in order]
         self._ranked_networks = [self._networks[i] for i in order]
         top = int(np.argmax(mean))  # first index among ties
-        self._candidate = (self.population[top], self._networks[top])
+        self._candidate = (self.population[top], self._networks[top], float(mean[top]))
         self.generation += 1
         self._commit()
         return {
@@ -161,17 +194,21 @@ class WannSearch:
     def confirm_champion(self, evaluator: Evaluator) -> bool:
         """Re-evaluate this generation's best-by-mean on fresh seeds; keep it if better.
 
-        The stored champion is replaced only when the candidate's confirmed
-        mean is higher. A candidate identical to the champion is not
-        re-scored, so its number is never a maximum over repeated draws.
-        Returns True when the champion changed.
+        The candidate is scored on :meth:`confirmation_weights` (the search's
+        weights, or a dense grid / fresh random weights: its weight-agnostic
+        score) with ``best_rollouts`` fresh episodes each. The stored champion
+        is replaced only when that score is higher. A candidate identical to
+        the champion is not re-scored, so its number is never a maximum over
+        repeated draws. Returns True when the champion changed.
         """
-        genome, network = self._candidate
+        genome, network, search_mean = self._candidate
         if self.champion is not None and genome.to_dict() == self.champion.genome.to_dict():
             return False
         generation = self.generation - 1
         seeds = self.rollout_seeds(generation, self.config.evaluation.best_rollouts, CONFIRM_SEEDS)
-        result = evaluator.evaluate([network], seeds)  # split over the workers by rollout
+        weights = self.confirmation_weights(generation)
+        same = np.array_equal(weights, evaluator.weights)
+        result = evaluator.evaluate([network], seeds, None if same else weights)  # split over the workers by rollout
         per_weight = result.rewards[0].mean(axis=1)
         confirmed = float(per_weight.mean())
         self.last_confirm_steps = result.steps
@@ -181,7 +218,7 @@ class WannSearch:
             genome=genome.copy(),
             task=self.task.name,
             task_spec=public_spec(self.task.spec),
-            shared_weights=[float(w) for w in evaluator.weights],
+            shared_weights=[float(w) for w in weights],
             reward_per_weight=[float(r) for r in per_weight],
             confirmed_mean=confirmed,
             confirmed_rollouts=len(seeds),
@@ -189,6 +226,12 @@ class WannSearch:
             generation=generation,
             seed=self.seed,
         )
+        e = self.config.evaluation
+        if e.confirm_weights != "search" or e.weight_sampling != "fixed":
+            self.champion.extra["confirmation"] = {
+                "weights": e.confirm_weights, "points": len(weights), "weight_range": list(e.weight_range),
+                "search_weights": e.weight_sampling, "search_mean": search_mean,
+            }
         if self.task.champion_metrics is not None:
             self.champion.extra["test_metrics"] = self.task.champion_metrics(network, evaluator.weights)
         self._commit()
@@ -205,7 +248,8 @@ class WannSearch:
         try:
             genomes = self.ask()
             seeds = self.rollout_seeds(self.generation, self.config.evaluation.rollouts)
-            result = evaluator.evaluate(self.networks(), seeds)
+            weights = None if self.config.evaluation.weight_sampling == "fixed" else self.generation_weights(self.generation)
+            result = evaluator.evaluate(self.networks(), seeds, weights)
             metrics = self.tell(result.rewards)
             changed = self.confirm_champion(evaluator)
         finally:
@@ -214,6 +258,7 @@ class WannSearch:
         assert self.champion is not None
         metrics.update(
             champion_mean=self.champion.confirmed_mean,
+            champion_search_mean=self.champion.extra.get("confirmation", {}).get("search_mean", self.champion.confirmed_mean),
             champion_connections=self.champion.connections,
             champion_changed=changed,
             env_steps=result.steps + self.last_confirm_steps,

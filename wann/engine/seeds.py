@@ -13,6 +13,8 @@ import numpy as np
 # ---- the search: default_rng([run seed, generation, stream]) -------------------------
 POPULATION_SEEDS = 1  # rollouts of a generation's population
 CONFIRM_SEEDS = 2  # fresh rollouts that confirm a champion
+WEIGHT_DRAWS = 3  # the generation's shared weights (evaluation.weight_sampling: stratified)
+CONFIRM_WEIGHT_DRAWS = 4  # the weights of a champion's confirmation (evaluation.confirm_weights: random)
 
 # ---- the champion tools: default_rng([--seed, stream]) ------------------------------
 EVAL_STREAM = 0  # evaluation episodes, shared by every row and weight
@@ -41,6 +43,21 @@ def draw_seeds(rng: np.random.Generator, count: int) -> np.ndarray:
 def generation_seeds(run_seed: int, generation: int, count: int, stream: int = POPULATION_SEEDS) -> np.ndarray:
     """Seeds of ``count`` rollouts of one search generation, a pure function of (run seed, generation, stream)."""
     return draw_seeds(make_rng(run_seed, generation, stream), count)
+
+
+def stratified_weights(rng: np.random.Generator, count: int, low: float, high: float) -> np.ndarray:
+    """``count`` shared weights, one uniform draw per stratum of [-high, -low] and [low, high], sorted.
+
+    Half the strata (rounded down) are negative, the rest positive; each side
+    splits its magnitude range into equal strata, so every draw covers the
+    range as evenly as a grid while landing anywhere in it.
+    """
+    n_neg = count // 2
+    sides = []
+    for n, sign in ((n_neg, -1.0), (count - n_neg, 1.0)):
+        edges = np.linspace(low, high, n + 1)
+        sides.append(sign * rng.uniform(edges[:-1], edges[1:]))
+    return np.sort(np.concatenate(sides))
 
 
 def evaluation_seeds(seed: int, episodes: int, stream: int = EVAL_STREAM) -> np.ndarray:

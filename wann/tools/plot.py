@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from wann.engine.champion import Champion, load_champion
-from wann.engine.runfolder import LOG_COLUMNS
+from wann.engine.runfolder import LOG_COLUMNS, OPTIONAL_LOG_COLUMNS
 from wann.errors import UserError
 from wann.tools.evaluate import evaluate_weights
 
@@ -30,7 +30,8 @@ def read_log(run_dir: str | Path) -> dict[str, np.ndarray]:
     try:
         with path.open(newline="") as handle:
             reader = csv.DictReader(handle)
-            missing = [c for c in LOG_COLUMNS if c not in (reader.fieldnames or [])]
+            required = [c for c in LOG_COLUMNS if c not in OPTIONAL_LOG_COLUMNS]
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
             if missing:
                 raise UserError(f"{path}: missing column(s) {', '.join(missing)}; is this a wann run folder?")
             rows = list(reader)
@@ -39,9 +40,12 @@ def read_log(run_dir: str | Path) -> dict[str, np.ndarray]:
     if not rows:
         raise UserError(f"{path}: no generations logged yet")
     try:
-        return {c: np.array([float(r[c]) for r in rows]) for c in LOG_COLUMNS}
+        columns = {c: np.array([float(r[c]) for r in rows]) for c in required}
     except (TypeError, ValueError):
         raise UserError(f"{path}: a row has a missing or non-numeric value (truncated file?)") from None
+    for c in OPTIONAL_LOG_COLUMNS:
+        columns[c] = np.array([float(r.get(c) or "nan") for r in rows])
+    return columns
 
 
 def plot_rewards(ax: Axes, log: dict[str, np.ndarray]) -> None:
