@@ -76,8 +76,8 @@ def run_seed(config: str | Path, seed: int, run_dir: Path, generations: int, ove
     status = subprocess.run(command).returncode
     if status != 0:
         raise UserError(f"seed {seed}: the search exited with status {status} ({' '.join(command[1:])})")
-    if not (run_dir / "champion.json").exists():  # interrupted (Ctrl-C checkpoints and exits 0)
-        raise KeyboardInterrupt
+    if read_json(checkpoint, "checkpoint").get("generation") != generations:
+        raise KeyboardInterrupt  # the search was interrupted: it checkpointed and exited 0
 
 
 def evaluate_seed(run_dir: Path, seed: int, episodes: int, curve_episodes: int, workers: int,
