@@ -92,12 +92,13 @@ def resolve_task(spec: dict[str, Any] | str) -> Task:
     import_task_module(spec["module"])
     name = spec["name"]
     base = _TASKS.get(name)
-    plain = not spec["kwargs"] and not spec["wrappers"] and spec["path"] != "gymnasium"
+    own_options = base is not None and base.configure is not None  # kwargs are the task's own options
+    plain = (not spec["kwargs"] or own_options) and not spec["wrappers"] and spec["path"] != "gymnasium"
     if base is not None and base.physics is not None and base.action.discrete and spec["action"] \
             and spec["action"] != base.action.kind:
         plain = False  # another discrete rule changes the number of outputs: gymnasium's spaces decide
     if base is not None and plain:
-        task = _customised(base, spec)
+        task = _customised(base.configure(base, spec["kwargs"]) if own_options else base, spec)
         if spec["path"] == "fused" and task.physics is None:
             raise ValueError(f"task.path: 'fused': task {name!r} has no compiled path")
     else:
