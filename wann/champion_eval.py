@@ -49,6 +49,18 @@ PAPER_SWINGUP = {
     "tuned individual weights": (932.0, 6.0),
 }
 CONDITIONS = tuple(PAPER_SWINGUP)
+# ... and for the biped WANN (gym's BipedalWalker-v2 in the paper; printed for either version).
+PAPER_BIPED = {
+    "random individual weights": (-46.0, 54.0),
+    "random shared weight": (51.0, 108.0),
+    "tuned shared weight": (261.0, 58.0),
+    "tuned individual weights": (332.0, 1.0),
+}
+PAPER_ROWS = {
+    "wann/CartPoleSwingUp-v1": ("swing-up", PAPER_SWINGUP),
+    "BipedalWalker-v2": ("biped", PAPER_BIPED),
+    "BipedalWalker-v3": ("biped", PAPER_BIPED),
+}
 
 
 # ---- results -----------------------------------------------------------------------
@@ -189,6 +201,22 @@ def four_conditions(
     return rows
 
 
+def on_other_task(champion: Champion, task_id: str) -> Champion:
+    """``champion`` scored on ``task_id`` (its defaults); ToolError unless the inputs and outputs match."""
+    from wann.cli_common import ToolError
+    from wann.tasks import get_task
+
+    try:
+        task = get_task(task_id)
+    except ValueError as exc:
+        raise ToolError(f"--task: {exc}") from None
+    genome = champion.genome
+    if (genome.n_inputs, genome.n_outputs) != (task.n_inputs, task.n_outputs):
+        raise ToolError(f"--task: {task_id!r} has {task.n_inputs} inputs / {task.n_outputs} outputs, "
+                        f"the champion {genome.n_inputs} / {genome.n_outputs}")
+    return dataclasses.replace(champion, task=task.name, task_spec=None)
+
+
 # ---- formatting -------------------------------------------------------------------------
 
 
@@ -215,9 +243,10 @@ def format_conditions(rows: list[ConditionRow], task_name: str) -> str:
         st = row.stats
         pm = f"{st.mean:.1f} +- {st.std:.1f}"
         lines.append(f"{row.condition:<{width}}  {pm:>18} {st.min:9.1f} {st.max:9.1f}  {row.note}")
-    if task_name == "wann/CartPoleSwingUp-v1":
-        paper = " | ".join(f"{m:.0f} +- {s:.0f}" for m, s in PAPER_SWINGUP.values())
-        lines.append(f"paper, swing-up WANN (same four rows): {paper}")
+    if task_name in PAPER_ROWS:
+        label, numbers = PAPER_ROWS[task_name]
+        paper = " | ".join(f"{m:.0f} +- {s:.0f}" for m, s in numbers.values())
+        lines.append(f"paper, {label} WANN (same four rows): {paper}")
     return "\n".join(lines)
 
 
@@ -256,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--csv", metavar="PATH", help="also write the results as CSV")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--task", metavar="ID",
+                        help="score on this task instead of the champion's own (same inputs and outputs), "
+                             "e.g. BipedalWalker-v3 for a champion searched with the NoFallPenalty wrapper")
     from wann.cli_common import add_task_module_option
 
     add_task_module_option(parser)
@@ -282,6 +314,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.points < 2 and args.sweep[0] != args.sweep[1]:
             raise ToolError(f"--points: {args.points}: a sweep needs at least 2 points")
     champion = read_champion(args.champion)
+    if args.task:
+        champion = on_other_task(champion, args.task)
     if args.tuned and not champion.conn_weights:
         raise ToolError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
     task = champion_task(champion)

@@ -119,8 +119,11 @@ def _check_wrapper(index: int, item: Any) -> tuple[type, dict[str, Any]]:
     name, kwargs = item["name"], item.get("kwargs") or {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"{where}.kwargs: {kwargs!r}: expected a mapping")
+    from wann.tasks.wrappers import WRAPPERS  # wann's own (e.g. NoFallPenalty) come first
+
     names = [n for n in getattr(gymnasium.wrappers, "__all__", dir(gymnasium.wrappers)) if n[:1].isupper()]
-    cls = getattr(gymnasium.wrappers, name, None) if name in names else None
+    cls = WRAPPERS.get(name) or (getattr(gymnasium.wrappers, name, None) if name in names else None)
+    names += list(WRAPPERS)
     if not isinstance(cls, type):
         raise ValueError(f"{where}.name: {name!r}: not a gymnasium wrapper{closest_task(name, names)}")
     params = inspect.signature(cls.__init__).parameters
