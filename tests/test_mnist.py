@@ -286,6 +286,16 @@ def test_data_tool_verifies_a_folder(mnist_dir):
     assert proc.stdout.strip().splitlines()[-1].startswith("ok: ")
 
 
+def test_verify_recognises_the_standard_bytes(mnist_dir, tmp_path, monkeypatch):
+    import wann.mnist_data as mnist_data
+
+    sums = {name: hashlib.sha256((mnist_dir / name).read_bytes()).hexdigest() for name in MNIST_FILES.values()}
+    monkeypatch.setattr(mnist_data, "STANDARD_SHA256", sums)  # pretend the test files are the standard ones
+    assert all(r.standard and r.line().endswith("standard file (sha256 ok)") for r in mnist_data.verify_mnist(mnist_dir))
+    raw = write_mnist(tmp_path / "raw", gz=False, n_train=20, n_test=10)
+    assert all(r.standard is None for r in mnist_data.verify_mnist(raw))
+
+
 # ---- downloads from a loopback server ---------------------------------------------------------
 
 

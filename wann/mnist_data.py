@@ -164,11 +164,14 @@ class FileReport:
     path: Path
     shape: tuple[int, ...]
     sha256: str
-    standard: bool  # byte-identical to the standard distribution file
+    standard: bool | None  # byte-identical to the standard .gz file (None: uncompressed, not comparable)
 
     def line(self) -> str:
         """One line for the command line."""
-        mark = "standard file (sha256 ok)" if self.standard else "not the standard file's bytes (structure ok)"
+        if self.standard is None:
+            mark = "uncompressed, structure ok (the standard checksums are of the .gz files)"
+        else:
+            mark = "standard file (sha256 ok)" if self.standard else "not the standard file's bytes (structure ok)"
         return f"{self.path}: {'x'.join(str(d) for d in self.shape)} {self.role.replace('_', ' ')}, {mark}"
 
 
@@ -179,8 +182,8 @@ def verify_mnist(folder: str | Path) -> list[FileReport]:
     for role in MNIST_FILES:
         path = find_file(folder, role)
         digest = sha256_of(path)
-        reports.append(FileReport(role, path, tuple(getattr(arrays, role).shape), digest,
-                                  STANDARD_SHA256.get(path.name) == digest))
+        standard = STANDARD_SHA256[path.name] == digest if path.name in STANDARD_SHA256 else None
+        reports.append(FileReport(role, path, tuple(getattr(arrays, role).shape), digest, standard))
     return reports
 
 
