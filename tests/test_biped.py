@@ -97,6 +97,13 @@ def test_biped_search_in_workers_then_scored_on_the_standard_reward(tmp_path):
                    module="wann.evaluate")
     assert proc.returncode == 0, proc.stderr
     assert "BipedalWalker-v3" in proc.stdout
+    # a task section as YAML: the search's reward and a short episode; the cheap rows of the table
+    proc = run_cli(str(run / "champion.json"), "--table", "--skip-tuned-shared", "--episodes", "2", "--task",
+                   "{name: BipedalWalker-v3, max_steps: 50, wrappers: [{name: NoFallPenalty}]}", module="wann.evaluate")
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped (--skip-tuned-shared)" in proc.stdout and "paper, biped WANN" in proc.stdout
+    proc = run_cli(str(run / "champion.json"), "--task", "{name: BipedalWalker-v3, wrapper: []}", module="wann.evaluate")
+    assert proc.returncode == 2 and "allowed keys: name, kwargs, wrappers" in proc.stderr
     proc = run_cli(str(run / "champion.json"), "--task", "Pendulum-v1", module="wann.evaluate")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: --task: 'Pendulum-v1' has 3 inputs / 1 outputs, the champion 24 / 4"

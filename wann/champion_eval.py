@@ -141,8 +141,12 @@ def four_conditions(
     select_episodes: int | None = None,
     runner: RolloutRunner | None = None,
     say: Callable[[str], None] | None = None,
+    skip_tuned_shared: bool = False,
 ) -> list[ConditionRow]:
     """The paper's four conditions for ``champion``, each over the same ``episodes`` seeds.
+
+    ``skip_tuned_shared`` leaves out row 3, whose weight search costs about
+    100 x ``episodes`` episodes (the other rows are unchanged by it).
 
     1. random individual weights: every connection drawn from U(-2, 2) per episode,
        shared weight 1.0;
@@ -177,16 +181,19 @@ def four_conditions(
         rows.append(ConditionRow(CONDITIONS[1], Stats.of(r), "one w ~ U(-2, 2) per episode", rewards=r))
         say(f"  {CONDITIONS[1]}: {rows[-1].stats.mean:.2f}")
 
-        n_select = select_episodes or episodes
-        best = tune_shared(network, task, episodes=n_select, seed=seed, grid_points=grid_points,
-                           runner=runner, seed_stream=SELECT_STREAM)
-        r = runner.grid([network], [best.weight], seeds)[0, 0]
-        rows.append(ConditionRow(
-            CONDITIONS[2], Stats.of(r),
-            f"w = {best.weight:+.3f} (grid {grid_points} + refine on {n_select} other seeds)",
-            weight=best.weight, rewards=r,
-        ))
-        say(f"  {CONDITIONS[2]}: {rows[-1].stats.mean:.2f} at w = {best.weight:+.3f}")
+        if skip_tuned_shared:
+            rows.append(ConditionRow(CONDITIONS[2], None, "skipped (--skip-tuned-shared)"))
+        else:
+            n_select = select_episodes or episodes
+            best = tune_shared(network, task, episodes=n_select, seed=seed, grid_points=grid_points,
+                               runner=runner, seed_stream=SELECT_STREAM)
+            r = runner.grid([network], [best.weight], seeds)[0, 0]
+            rows.append(ConditionRow(
+                CONDITIONS[2], Stats.of(r),
+                f"w = {best.weight:+.3f} (grid {grid_points} + refine on {n_select} other seeds)",
+                weight=best.weight, rewards=r,
+            ))
+            say(f"  {CONDITIONS[2]}: {rows[-1].stats.mean:.2f} at w = {best.weight:+.3f}")
 
         if champion.conn_weights:
             tuned_net = compile_genome(champion.genome, champion.conn_weights)
@@ -201,20 +208,36 @@ def four_conditions(
     return rows
 
 
-def on_other_task(champion: Champion, task_id: str) -> Champion:
-    """``champion`` scored on ``task_id`` (its defaults); ToolError unless the inputs and outputs match."""
-    from wann.cli_common import ToolError
-    from wann.tasks import get_task
+TASK_KEYS = ("name", "kwargs", "wrappers", "action", "max_steps", "input_labels", "output_labels", "path")
 
+
+def on_other_task(champion: Champion, task_arg: str) -> Champion:
+    """``champion`` to be scored on another task: an id, or a task section as YAML (``{name: ..., wrappers: ...}``).
+
+    ToolError in one line unless the task resolves and its inputs and outputs match the champion's.
+    """
+    import yaml
+
+    from wann.cli_common import ToolError
+    from wann.tasks import resolve_task
+
+    spec: object = task_arg
+    if task_arg.lstrip().startswith("{"):
+        try:
+            spec = yaml.safe_load(task_arg)
+        except yaml.YAMLError as exc:
+            raise ToolError(f"--task: {task_arg!r}: not a YAML mapping ({type(exc).__name__})") from None
+        if not isinstance(spec, dict) or any(k not in TASK_KEYS for k in spec) or not isinstance(spec.get("name"), str):
+            raise ToolError(f"--task: {task_arg!r}: needs a name; allowed keys: {', '.join(TASK_KEYS)}")
     try:
-        task = get_task(task_id)
+        task = resolve_task(spec)
     except ValueError as exc:
         raise ToolError(f"--task: {exc}") from None
     genome = champion.genome
     if (genome.n_inputs, genome.n_outputs) != (task.n_inputs, task.n_outputs):
-        raise ToolError(f"--task: {task_id!r} has {task.n_inputs} inputs / {task.n_outputs} outputs, "
+        raise ToolError(f"--task: {task.name!r} has {task.n_inputs} inputs / {task.n_outputs} outputs, "
                         f"the champion {genome.n_inputs} / {genome.n_outputs}")
-    return dataclasses.replace(champion, task=task.name, task_spec=None)
+    return dataclasses.replace(champion, task=task.name, task_spec=dict(spec) if isinstance(spec, dict) else None)
 
 
 # ---- formatting -------------------------------------------------------------------------
@@ -285,9 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--csv", metavar="PATH", help="also write the results as CSV")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    parser.add_argument("--task", metavar="ID",
-                        help="score on this task instead of the champion's own (same inputs and outputs), "
-                             "e.g. BipedalWalker-v3 for a champion searched with the NoFallPenalty wrapper")
+    parser.add_argument("--task", metavar="TASK",
+                        help="score on this task instead of the champion's own (same inputs and outputs): an id, "
+                             "e.g. BipedalWalker-v3, or a task section as YAML, e.g. "
+                             "'{name: BipedalWalker-v3, wrappers: [{name: NoFallPenalty}]}'")
+    parser.add_argument("--skip-tuned-shared", action="store_true",
+                        help="--table: leave out the tuned-shared-weight row (its weight search costs ~100x --episodes episodes)")
     from wann.cli_common import add_task_module_option
 
     add_task_module_option(parser)
@@ -330,7 +356,8 @@ def _run(args: argparse.Namespace) -> int:
     with RolloutRunner(task, args.workers) as runner:
         if args.table:
             say("evaluating the four conditions ...")
-            rows = four_conditions(champion, args.episodes, args.seed, runner=runner, say=say)
+            rows = four_conditions(champion, args.episodes, args.seed, runner=runner, say=say,
+                                   skip_tuned_shared=args.skip_tuned_shared)
             print(header)
             print(format_conditions(rows, task.name))
             result["table"] = [r.to_dict() for r in rows]
