@@ -15,7 +15,7 @@ from wann.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY_MODULES = {"wann.__main__", "wann.search", "wann.evaluate", "wann.tune", "wann.draw", "wann.plot",
-                 "wann.watch", "wann.convert", "wann.export", "wann.study", "wann.prune.__main__"}
+                 "wann.watch", "wann.convert", "wann.export", "wann.study", "wann.data", "wann.prune.__main__"}
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -170,7 +170,7 @@ def test_version_and_the_command_list():
         assert proc.returncode == 0 and proc.stdout.strip() == f"wann {__version__}", args
     proc = _cli("-m", "wann", "--help")
     assert proc.returncode == 0
-    for command in ("search", "evaluate", "tune", "draw", "plot", "watch", "convert", "export", "study", "tasks", "prune"):
+    for command in ("search", "evaluate", "tune", "draw", "plot", "watch", "convert", "export", "study", "data", "tasks", "prune"):
         assert re.search(rf"^  {command}\s+\S", proc.stdout, re.M), command
     proc = _cli("-m", "wann", "serach")
     assert proc.returncode == 2 and "invalid choice: 'serach'" in proc.stderr

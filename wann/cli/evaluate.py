@@ -19,7 +19,14 @@ from wann.engine.champion import champion_task, load_champion
 from wann.engine.config import STANDARD_WEIGHTS
 from wann.engine.jsonio import write_json_atomic, write_text_atomic
 from wann.errors import UserError
-from wann.tools.evaluate import csv_text, evaluate_weights, format_conditions, format_weight_table, four_conditions
+from wann.tools.evaluate import (
+    csv_text,
+    evaluate_weights,
+    format_conditions,
+    format_weight_table,
+    four_conditions,
+    on_other_task,
+)
 from wann.tools.runner import RolloutRunner
 
 
@@ -46,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--csv", metavar="PATH", help="also write the results as CSV")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--task", metavar="TASK",
+                        help="score on this task instead of the champion's own (same inputs and outputs): an id, "
+                             "e.g. BipedalWalker-v3, or a task section as YAML, e.g. "
+                             "'{name: BipedalWalker-v3, wrappers: [{name: NoFallPenalty}]}'")
+    parser.add_argument("--skip-tuned-shared", action="store_true",
+                        help="--table: leave out the tuned-shared-weight row (its weight search costs ~100x --episodes episodes)")
     add_task_module_option(parser)
     return parser
 
@@ -59,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         if args.points < 2 and args.sweep[0] != args.sweep[1]:
             raise UserError(f"--points: {args.points}: a sweep needs at least 2 points")
     champion = load_champion(args.champion)
+    if args.task:
+        champion = on_other_task(champion, args.task)
     if args.tuned and not champion.conn_weights:
         raise UserError(f"{args.champion}: --tuned: the champion has no tuned conn_weights (run python -m wann.tune)")
     task = champion_task(champion)
@@ -75,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             say("evaluating the four conditions ...")
             with Progress("four conditions", args.quiet) as progress:
                 rows = four_conditions(champion, args.episodes, args.seed, runner=runner, say=progress.say,
-                                       tick=progress.tick)
+                                       tick=progress.tick, skip_tuned_shared=args.skip_tuned_shared)
             print(header)
             print(format_conditions(rows, task.name))
             result["table"] = [r.to_dict() for r in rows]

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("wann.cli.convert", "convert the reference code's champions (.out) to ours, and back"),
     "study": ("wann.cli.study", "run a config over several seeds and tabulate every champion (four conditions, curve)"),
     "export": ("wann.cli.export", "write a champion as a dependency-free Python/numpy module"),
+    "data": ("wann.cli.data", "check the MNIST IDX files, or --download them (SHA-256 checked)"),
     "tasks": ("wann.cli.tasks", "list the tasks: inputs, outputs, action rule, fast path"),
     "prune": ("wann.cli.prune", "prune dense networks and compare them with WANN champions"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from wann.cli.common import add_task_module_option
-from wann.tasks import get_task, registered_names
+from wann.tasks import get_task, registered_names, registered_task
 from wann.tasks.base import Task
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     names = registered_names() + [n for n in args.names if n not in registered_names()]
     rows = []
     for name in names:
-        task = get_task(name)
+        task = registered_task(name) if name in registered_names() else get_task(name)
         rows.append((task.name, str(task.n_inputs), str(task.n_outputs), task.action.kind,
                      str(task.max_steps), evaluation_path(task)))
     header = ("task", "inputs", "outputs", "action", "max steps", "path")

@@ -31,7 +31,7 @@ class TaskConfig:
     """Which task to solve."""
 
     name: str = param("wann/CartPoleSwingUp-v1", "task id: a wann task or any gymnasium id (e.g. Pendulum-v1)")
-    kwargs: dict = param({}, "keyword arguments of gymnasium.make (the gymnasium path)")
+    kwargs: dict = param({}, "keyword arguments of gymnasium.make (the gymnasium path), or the options of a wann task that has its own (e.g. wann/MNIST16-v0: path, batch_size, preprocess)")
     wrappers: list[dict] = param([], "gymnasium wrappers applied in order, each {name: ..., kwargs: {...}}")
     action: str = param("", "outputs -> actions: clip or tanh (Box), argmax or threshold (Discrete); empty: the task's default", choices=("", "clip", "tanh", "argmax", "threshold"))
     max_steps: int = param(0, "episode length; 0 keeps the task's own", min=0)

@@ -7,13 +7,11 @@ to [0, 1]; features are float32, labels int64.
 """
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from wann.engine.jsonio import read_bytes
 from wann.errors import UserError
 from wann.tasks.builtin.digits import (
     INSTALL_HINT,
@@ -23,18 +21,11 @@ from wann.tasks.builtin.digits import (
     load_digits_arrays,
     stratified_split,
 )
+from wann.tasks.mnist_data import read_idx
 
 DATASETS = ("digits", "mnist")
 
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype
-IDX_TYPES = {
-    0x08: np.dtype(">u1"),
-    0x09: np.dtype(">i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
 
 MNIST_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -81,37 +72,6 @@ def load_digits(test_fraction: float = DIGITS_TEST_FRACTION, split_seed: int = D
     train, test = stratified_split(y, test_fraction, split_seed)
     x = x.astype(np.float32)
     return Dataset("digits", x[train], y[train], x[test], y[test], n_classes=10)
-
-
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped); UserError naming the file on a wrong magic number or truncation."""
-    path = Path(path)
-    raw = read_bytes(path, "IDX file")
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise UserError(f"{path}: broken gzip file ({exc})") from None
-    if len(raw) < 4:
-        raise UserError(f"{path}: not an IDX file: {len(raw)} bytes, shorter than the 4-byte magic number")
-    zero, code, ndim = raw[:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or code not in IDX_TYPES or ndim == 0:
-        raise UserError(
-            f"{path}: not an IDX file: wrong magic number 0x{raw[:4].hex()} "
-            f"(expected 0x0000TTNN: type TT in 08/09/0b/0c/0d/0e, NN >= 1 dimensions; MNIST images are 0x00000803)"
-        )
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise UserError(f"{path}: truncated IDX file: header needs {header} bytes, file has {len(raw)}")
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_TYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    have = len(raw) - header
-    if have < expected:
-        raise UserError(f"{path}: truncated IDX file: dimensions {dims} need {expected} data bytes, file has {have}")
-    if have > expected:
-        raise UserError(f"{path}: IDX file has {have - expected} bytes after the data of dimensions {dims} (wrong file?)")
-    return np.frombuffer(raw, dtype=dtype, count=int(np.prod(dims)), offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def _find(folder: Path, stem: str) -> Path:

@@ -14,6 +14,7 @@ from wann.tasks.registry import (
     import_task_module,
     register_task,
     registered_names,
+    registered_task,
     resolve_task,
     task_names,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "import_task_module",
     "register_task",
     "registered_names",
+    "registered_task",
     "resolve_task",
     "task_names",
 ]

@@ -143,6 +143,9 @@ class Task:
     shard_evaluator: Callable[..., tuple[np.ndarray, int]] | None = None
     # Extra numbers stored with a champion, e.g. held-out accuracy: (network, weights) -> dict.
     champion_metrics: Callable[..., dict[str, Any]] | None = None
+    # A task with options of its own (e.g. a data folder): (task, task.kwargs) -> the configured
+    # task, raising ValueError in one line; without it, task.kwargs go to gymnasium.make.
+    configure: Callable[..., "Task"] | None = None
     # How to rebuild this task in another process or tool (name, kwargs, wrappers, ...).
     spec: dict[str, Any] = field(default_factory=dict)
 

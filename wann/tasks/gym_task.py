@@ -120,8 +120,11 @@ def _check_wrapper(index: int, item: Any) -> tuple[type, dict[str, Any]]:
     name, kwargs = item["name"], item.get("kwargs") or {}
     if not isinstance(kwargs, dict):
         raise UserError(f"{where}.kwargs: {kwargs!r}: expected a mapping")
+    from wann.tasks.wrappers import WRAPPERS  # wann's own (e.g. NoFallPenalty) come first
+
     names = [n for n in getattr(gymnasium.wrappers, "__all__", dir(gymnasium.wrappers)) if n[:1].isupper()]
-    cls = getattr(gymnasium.wrappers, name, None) if name in names else None
+    cls = WRAPPERS.get(name) or (getattr(gymnasium.wrappers, name, None) if name in names else None)
+    names += list(WRAPPERS)
     if not isinstance(cls, type):
         raise UserError(f"{where}.name: {name!r}: not a gymnasium wrapper{closest_task(name, names)}")
     params = inspect.signature(cls.__init__).parameters
@@ -141,6 +144,8 @@ def _probe(factory, name: str, kwargs: dict[str, Any]):
         raise UserError(f"task.name: {name!r}: gymnasium cannot make it here: {exc}") from None
     except TypeError as exc:
         raise UserError(f"task.kwargs / task.wrappers: {dict(kwargs)!r}: rejected by {name}: {exc}") from None
+    except UserError as exc:  # one of wann's wrappers refused the env
+        raise UserError(f"task {name!r}: cannot make the env: {exc}") from None
     except Exception as exc:  # gymnasium raises its own errors for bad kwargs or wrappers
         raise UserError(f"task {name!r}: cannot make the env: {type(exc).__name__}: {exc}") from None
 

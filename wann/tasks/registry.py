@@ -12,6 +12,7 @@ champion or checkpoint file.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import json
 import os
@@ -68,6 +69,15 @@ def task_names() -> list[str]:
     return registered_names()
 
 
+def registered_task(name: str) -> Task:
+    """The task registered as ``name``, as registered (a task with options of its own not yet configured)."""
+    _load_builtins()
+    if name not in _TASKS:
+        close = difflib.get_close_matches(name, list(_TASKS), n=1)
+        raise UserError(f"task {name!r} is not registered" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return _TASKS[name]
+
+
 def get_task(name: str) -> Task:
     """The task called ``name`` (registered, else a gymnasium id); ValueError naming the closest otherwise."""
     return resolve_task({"name": name})
@@ -92,12 +102,13 @@ def resolve_task(spec: dict[str, Any] | str) -> Task:
     import_task_module(spec["module"])
     name = spec["name"]
     base = _TASKS.get(name)
-    plain = not spec["kwargs"] and not spec["wrappers"] and spec["path"] != "gymnasium"
+    own_options = base is not None and base.configure is not None  # kwargs are the task's own options
+    plain = (not spec["kwargs"] or own_options) and not spec["wrappers"] and spec["path"] != "gymnasium"
     if base is not None and base.physics is not None and base.action.discrete and spec["action"] \
             and spec["action"] != base.action.kind:
         plain = False  # another discrete rule changes the number of outputs: gymnasium's spaces decide
     if base is not None and plain:
-        task = _customised(base, spec)
+        task = _customised(base.configure(base, spec["kwargs"]) if own_options else base, spec)
         if spec["path"] == "fused" and task.physics is None:
             raise UserError(f"task.path: 'fused': task {name!r} has no compiled path")
     else:

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import yaml
 
 from wann.engine.champion import Champion, champion_task
 from wann.engine.config import STANDARD_WEIGHTS
 from wann.engine.network import compile_genome
 from wann.engine.seeds import RANDOM_INDIVIDUAL_STREAM, RANDOM_SHARED_STREAM, SELECT_STREAM, evaluation_seeds, make_rng
+from wann.errors import UserError
+from wann.tasks import resolve_task
 from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
 from wann.tools.tune import tune_shared
 
@@ -38,6 +41,18 @@ PAPER_SWINGUP = {
     "tuned individual weights": (932.0, 6.0),
 }
 CONDITIONS = tuple(PAPER_SWINGUP)
+# ... and for the biped WANN (gym's BipedalWalker-v2 in the paper; printed for either version).
+PAPER_BIPED = {
+    "random individual weights": (-46.0, 54.0),
+    "random shared weight": (51.0, 108.0),
+    "tuned shared weight": (261.0, 58.0),
+    "tuned individual weights": (332.0, 1.0),
+}
+PAPER_ROWS = {
+    "wann/CartPoleSwingUp-v1": ("swing-up", PAPER_SWINGUP),
+    "BipedalWalker-v2": ("biped", PAPER_BIPED),
+    "BipedalWalker-v3": ("biped", PAPER_BIPED),
+}
 
 
 # ---- results -----------------------------------------------------------------------
@@ -119,9 +134,13 @@ def four_conditions(
     runner: RolloutRunner | None = None,
     say: Callable[[str], None] | None = None,
     tick: Callable[[int, int], None] | None = None,
+    skip_tuned_shared: bool = False,
 ) -> list[ConditionRow]:
 
     """The paper's four conditions for ``champion``, each over the same ``episodes`` seeds.
+
+    ``skip_tuned_shared`` leaves out row 3, whose weight search costs about
+    100 x ``episodes`` episodes (the other rows are unchanged by it).
 
     1. random individual weights: every connection drawn from U(-2, 2) per episode,
        shared weight 1.0;
@@ -156,16 +175,19 @@ def four_conditions(
         say(f"  {CONDITIONS[1]}: {rows[-1].stats.mean:.2f}")
         tick(2, len(CONDITIONS))
 
-        n_select = select_episodes or episodes
-        best = tune_shared(network, task, episodes=n_select, seed=seed, grid_points=grid_points,
-                           runner=runner, seed_stream=SELECT_STREAM)
-        r = runner.grid([network], [best.weight], seeds)[0, 0]
-        rows.append(ConditionRow(
-            CONDITIONS[2], Stats.of(r),
-            f"w = {best.weight:+.3f} (grid {grid_points} + refine on {n_select} other seeds)",
-            weight=best.weight, rewards=r,
-        ))
-        say(f"  {CONDITIONS[2]}: {rows[-1].stats.mean:.2f} at w = {best.weight:+.3f}")
+        if skip_tuned_shared:
+            rows.append(ConditionRow(CONDITIONS[2], None, "skipped (--skip-tuned-shared)"))
+        else:
+            n_select = select_episodes or episodes
+            best = tune_shared(network, task, episodes=n_select, seed=seed, grid_points=grid_points,
+                               runner=runner, seed_stream=SELECT_STREAM)
+            r = runner.grid([network], [best.weight], seeds)[0, 0]
+            rows.append(ConditionRow(
+                CONDITIONS[2], Stats.of(r),
+                f"w = {best.weight:+.3f} (grid {grid_points} + refine on {n_select} other seeds)",
+                weight=best.weight, rewards=r,
+            ))
+            say(f"  {CONDITIONS[2]}: {rows[-1].stats.mean:.2f} at w = {best.weight:+.3f}")
         tick(3, len(CONDITIONS))
 
         if champion.conn_weights:
@@ -181,6 +203,33 @@ def four_conditions(
         if own:
             runner.close()
     return rows
+
+
+TASK_KEYS = ("name", "kwargs", "wrappers", "action", "max_steps", "input_labels", "output_labels", "path")
+
+
+def on_other_task(champion: Champion, task_arg: str) -> Champion:
+    """``champion`` to be scored on another task: an id, or a task section as YAML (``{name: ..., wrappers: ...}``).
+
+    UserError in one line unless the task resolves and its inputs and outputs match the champion's.
+    """
+    spec: object = task_arg
+    if task_arg.lstrip().startswith("{"):
+        try:
+            spec = yaml.safe_load(task_arg)
+        except yaml.YAMLError as exc:
+            raise UserError(f"--task: {task_arg!r}: not a YAML mapping ({type(exc).__name__})") from None
+        if not isinstance(spec, dict) or any(k not in TASK_KEYS for k in spec) or not isinstance(spec.get("name"), str):
+            raise UserError(f"--task: {task_arg!r}: needs a name; allowed keys: {', '.join(TASK_KEYS)}")
+    try:
+        task = resolve_task(spec)
+    except UserError as exc:
+        raise UserError(f"--task: {exc}") from None
+    genome = champion.genome
+    if (genome.n_inputs, genome.n_outputs) != (task.n_inputs, task.n_outputs):
+        raise UserError(f"--task: {task.name!r} has {task.n_inputs} inputs / {task.n_outputs} outputs, "
+                        f"the champion {genome.n_inputs} / {genome.n_outputs}")
+    return dataclasses.replace(champion, task=task.name, task_spec=dict(spec) if isinstance(spec, dict) else None)
 
 
 # ---- formatting -------------------------------------------------------------------------
@@ -209,9 +258,10 @@ def format_conditions(rows: list[ConditionRow], task_name: str) -> str:
         st = row.stats
         pm = f"{st.mean:.1f} +- {st.std:.1f}"
         lines.append(f"{row.condition:<{width}}  {pm:>18} {st.min:9.1f} {st.max:9.1f}  {row.note}")
-    if task_name == "wann/CartPoleSwingUp-v1":
-        paper = " | ".join(f"{m:.0f} +- {s:.0f}" for m, s in PAPER_SWINGUP.values())
-        lines.append(f"paper, swing-up WANN (same four rows): {paper}")
+    if task_name in PAPER_ROWS:
+        label, numbers = PAPER_ROWS[task_name]
+        paper = " | ".join(f"{m:.0f} +- {s:.0f}" for m, s in numbers.values())
+        lines.append(f"paper, {label} WANN (same four rows): {paper}")
     return "\n".join(lines)
 
 
