@@ -77,9 +77,18 @@ def say_unless(quiet: bool, stream=None) -> Callable[[str], None]:
 
 
 def check_positive(name: str, value: int | float) -> None:
-    """UserError unless ``value`` > 0 (for counts such as --episodes)."""
-    if not value > 0:
+    """UserError unless ``value`` > 0 and finite (for counts such as --episodes)."""
+    if not (value > 0 and value != float("inf")):
         raise UserError(f"{name}: {value}: must be > 0")
+
+
+def check_finite(name: str, *values: float | None) -> None:
+    """UserError unless every given value (None = not given) is a finite number (no nan, no inf)."""
+    import math
+
+    for value in values:
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"{name}: {value}: must be a finite number")
 
 
 def check_workers(value: int) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from wann.cli.common import add_task_module_option, check_positive, import_task_modules, output_path_for, run_command
 from wann.engine.champion import load_champion
+from wann.errors import UserError
 from wann.tools.draw import FORMATS, draw_champion, save_figure, write_graphml, write_json_graph
 
 
@@ -38,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
     import_task_modules(args.task_modules)
     champion = load_champion(args.champion)
     if args.weights and not champion.conn_weights:
-        raise ValueError(f"{args.champion}: --weights: the champion has no tuned conn_weights "
+        raise UserError(f"{args.champion}: --weights: the champion has no tuned conn_weights "
                          "(run python -m wann.tune --mode individual)")
     fig, g = draw_champion(champion, show_all=args.show_all, show_weights=args.weights, title=args.title)
     save_figure(fig, out, args.dpi)

@@ -10,6 +10,7 @@ import numpy as np
 
 from wann.cli.common import (
     add_task_module_option,
+    check_finite,
     check_positive,
     check_workers,
     import_task_modules,
@@ -61,6 +62,8 @@ def _run(args: argparse.Namespace) -> int:
 
     check_positive("--episodes", args.episodes)
     check_workers(args.workers)
+    check_finite("--weights", *(args.weights or ()))
+    check_finite("--sweep", *(args.sweep or ()))
     if args.sweep is not None:
         check_positive("--points", args.points)
         if args.points < 2 and args.sweep[0] != args.sweep[1]:

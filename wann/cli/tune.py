@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wann.cli.common import (
     add_task_module_option,
+    check_finite,
     check_positive,
     check_workers,
     import_task_modules,
@@ -70,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.episodes is not None:
         check_positive("--episodes", args.episodes)
     check_workers(args.workers)
+    check_finite("--start-weight", args.start_weight)
     champion = load_champion(args.champion)
     out = Path(args.out) if args.out else output_path_for(args.champion, ".tuned.json")
     if out.resolve() == Path(args.champion).resolve():

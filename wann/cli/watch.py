@@ -6,6 +6,7 @@ from pathlib import Path
 
 from wann.cli.common import (
     add_task_module_option,
+    check_finite,
     check_positive,
     import_task_modules,
     output_path_for,
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_finite("--weight", args.weight)
     check_positive("--every", args.every)
     check_positive("--scale", args.scale)
     if args.fps is not None:

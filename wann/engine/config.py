@@ -74,7 +74,7 @@ class SearchConfig:
 class EvaluationConfig:
     """How genomes are scored."""
 
-    shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept for every genome")
+    shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept for every genome", nonempty=True)
     rollouts: int = param(3, "rollouts per shared weight (the reward per weight is their mean)", min=1)
     best_rollouts: int = param(20, "fresh rollouts per weight to confirm a new champion", min=1)
     backend: str = param("processes", "where rollouts run", choices=("serial", "processes"))
