@@ -100,13 +100,52 @@ class Worker:
             self._env = None
 
 
+def probe_job(worker: Worker) -> Job:
+    """One short rollout of a minimal network: running it compiles (or loads) every kernel the worker uses."""
+    task = worker.task
+    probe = compile_genome(
+        initial_genome(task.n_inputs, task.n_outputs, activation_id(task.output_activation), 1.0,
+                       np.random.default_rng(0))
+    )
+    weight = worker.weights[:1] if len(worker.weights) else np.ones(1)
+    return [(stack_networks([probe]), weight, np.array([0], dtype=np.int64))]
+
+
 _pool_worker: Worker | None = None  # the Worker of a pool process (one pool serves one setup)
 
 
-def _init_pool_worker(setup: WorkerSetup) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent checkpoints and stops the pool), build the Worker."""
-    global _pool_worker
+def quiet_worker_signals() -> None:
+    """Signals in a worker process: the parent alone decides when work stops.
+
+    Ctrl-C and a hung-up terminal reach the whole process group: workers
+    ignore them (the parent checkpoints, then stops them); SIGTERM, which the
+    parent sends to stop them, ends them silently. On Linux a worker also
+    dies with its parent, so a killed run never leaves workers behind.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    if not os.path.exists("/proc/self"):  # not Linux: no prctl
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    except (OSError, AttributeError):  # no libc prctl: workers then end when their pipe closes
+        pass
+
+
+def _init_pool_worker(setup: WorkerSetup) -> None:
+    """Pool initializer: quiet signals (:func:`quiet_worker_signals`), build the Worker."""
+    global _pool_worker
+    quiet_worker_signals()
     _pool_worker = Worker(setup)
 
 
@@ -233,12 +272,25 @@ class ProcessBackend:
             self._pool = None
 
 
-BACKENDS = ("serial", "processes")
+class BackendLost(RuntimeError):
+    """The workers cannot be reached any more (e.g. the dask scheduler went away); the run can resume later."""
 
 
-def make_backend(name: str, workers: int) -> Backend:
-    """Backend by name: ``serial`` or ``processes`` (``workers`` 0 = all cores)."""
+BACKENDS = ("serial", "processes", "dask")
+
+
+def make_backend(name: str, workers: int, scheduler: str = "local") -> Backend:
+    """Backend by name: ``serial``, ``processes`` or ``dask`` (``workers`` 0 = all cores).
+
+    ``scheduler`` (dask only): ``local`` starts a LocalCluster of ``workers``
+    processes; anything else is the address of a running scheduler. Nothing
+    starts until :meth:`Backend.start`.
+    """
     n = workers if workers > 0 else (os.cpu_count() or 1)
+    if name == "dask":
+        from wann.engine.dask_backend import DaskBackend
+
+        return DaskBackend(scheduler, n)
     if name == "serial" or (name == "processes" and n == 1):
         return SerialBackend()
     if name == "processes":
@@ -286,12 +338,7 @@ class Evaluator:
         the caller reports apart from evaluation speed.
         """
         t0 = time.perf_counter()
-        probe = compile_genome(
-            initial_genome(self.task.n_inputs, self.task.n_outputs, activation_id(self.task.output_activation),
-                           1.0, np.random.default_rng(0))
-        )
-        probe_weight = self.weights[:1] if len(self.weights) else np.ones(1)
-        self._local.run([(stack_networks([probe]), probe_weight, np.array([0], dtype=np.int64))])
+        self._local.run(probe_job(self._local))
         compile_seconds = time.perf_counter() - t0
         self.backend.start(self.setup)
         self._started = True
