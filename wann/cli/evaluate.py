@@ -9,6 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from wann.cli.common import (
+    add_backend_options,
+    backend_choice,
     add_task_module_option,
     check_finite,
     check_positive,
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--csv", metavar="PATH", help="also write the results as CSV")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_backend_options(parser)
     add_task_module_option(parser)
     return parser
 
@@ -80,7 +83,10 @@ def _run(args: argparse.Namespace) -> int:
         "format": "wann-evaluation", "champion": str(args.champion), "task": task.name,
         "episodes": args.episodes, "seed": args.seed,
     }
-    with RolloutRunner(task, args.workers) as runner:
+    backend, scheduler = backend_choice(args)
+    with RolloutRunner(task, args.workers, backend=backend, scheduler=scheduler) as runner:
+        if runner.dashboard_link:
+            say(f"dask dashboard: {runner.dashboard_link} ({runner.n_workers} workers)")
         if args.table:
             say("evaluating the four conditions ...")
             with Progress("four conditions", args.quiet) as progress:

@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace, stop: GracefulStop) -> int:
         _apply_backend_options(config, args)
     try:
         return _search(config, state, run_dir, args.quiet, stop)
-    except UserError:
+    except (UserError, Stopped):
         lock.abandon()  # a folder made for this run and still empty goes again
         raise
     finally:
@@ -127,13 +127,22 @@ def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: Gracef
     backend = make_backend(config.evaluation.backend, config.evaluation.workers, config.evaluation.scheduler)
     evaluator = Evaluator(search.task, config.evaluation.shared_weights, backend,
                           max_steps=config.task.max_steps or None)
-    with stop.critical():
-        folder = RunFolder(run_dir, config.to_dict(), resume_generation=search.generation if state else None)
     verb = f"resuming at generation {search.generation}" if state else "starting"
     say(f"{verb}: {config.run.name}, task {search.task.name}, pop {config.search.pop_size}, "
         f"{config.search.generations} generations, seed {search.seed}, "
         f"{_describe_backend(config)} -> {run_dir}")
-    started = time.perf_counter()  # reset once the workers are up
+    try:  # workers first: a cluster that cannot be reached leaves no run folder behind
+        compile_seconds = evaluator.start()
+    except BaseException:
+        evaluator.close()
+        raise
+    say(f"compiled kernels in {compile_seconds:.2f}s (first call; loaded from cache when warm)")
+    link = getattr(backend, "dashboard_link", None)
+    if link:
+        say(f"dask dashboard: {link} ({backend.n_workers} workers)")
+    with stop.critical():
+        folder = RunFolder(run_dir, config.to_dict(), resume_generation=search.generation if state else None)
+    started = time.perf_counter()
 
     def report(s: WannSearch, metrics: dict[str, Any]) -> None:
         metrics["elapsed_seconds"] = time.perf_counter() - started
@@ -153,12 +162,6 @@ def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: Gracef
         return state_now["generation"]
 
     try:
-        compile_seconds = evaluator.start()
-        say(f"compiled kernels in {compile_seconds:.2f}s (first call; loaded from cache when warm)")
-        link = getattr(backend, "dashboard_link", None)
-        if link:
-            say(f"dask dashboard: {link}")
-        started = time.perf_counter()
         search.run(evaluator, [report])
     except Stopped as exc:
         generation = checkpoint_now()
