@@ -21,7 +21,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
-from wann.engine.evaluator import BackendLost, Job, JobResult, Worker, WorkerSetup, probe_job
+from wann.engine.worker import BackendLost, Job, JobResult, Worker, WorkerSetup, probe_job
 from wann.errors import UserError
 
 CONNECT_TIMEOUT = "10s"  # to reach a running scheduler
