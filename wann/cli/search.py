@@ -76,6 +76,7 @@ def _run(args: argparse.Namespace, stop: GracefulStop) -> int:
         lock = claim_run_dir(run_dir, "resume", "--resume")
         try:
             state, config = read_checkpoint(run_dir, args.task_modules)
+            _apply_backend_options(config, args)
         except BaseException:
             lock.release()
             raise
@@ -89,10 +90,7 @@ def _run(args: argparse.Namespace, stop: GracefulStop) -> int:
         state = None
         run_dir = Path(args.out) if args.out else default_run_dir(config.run.out_dir, config.run.name, config.run.seed)
         _apply_backend_options(config, args)
-        make_backend(config.evaluation.backend, config.evaluation.workers, config.evaluation.scheduler)  # checks it
-        lock = claim_run_dir(run_dir, "overwrite" if args.overwrite else "new")
-    if args.resume:
-        _apply_backend_options(config, args)
+        lock = claim_run_dir(run_dir, "overwrite" if args.overwrite else "new", "--out" if args.out else "run.out_dir")
     try:
         return _search(config, state, run_dir, args.quiet, stop)
     except (UserError, Stopped):
