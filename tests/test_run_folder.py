@@ -191,3 +191,28 @@ def test_a_cut_log_row_is_dropped_on_resume(tmp_path):
     path.write_text(",".join(LOG_COLUMNS) + "\n" + "".join(f"{g},{full}\n" for g in range(3)) + "3,1.5\n")
     CsvLog(path, LOG_COLUMNS, keep_before=5)
     assert len(path.read_text().splitlines()) == 4  # header + rows 0-2: row 3 had missing columns
+
+
+def test_a_stop_signal_inside_a_write_waits_for_its_end_and_later_ones_are_ignored():
+    from wann.cli.stopping import GracefulStop, Stopped
+
+    written = []
+    with pytest.raises(Stopped, match="SIGTERM"):
+        with GracefulStop() as stop:
+            with stop.critical():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)  # the handler has run by now, and must not have raised
+                written.append("row")
+            written.append("never")  # Stopped is raised as the write ends
+    assert written == ["row"]
+    with GracefulStop() as stop:
+        with pytest.raises(Stopped):
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)  # stopping already: ignored
+        time.sleep(0.05)
+        assert stop.signame == "SIGHUP"
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the exiting process ignores the rest of a volley
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
