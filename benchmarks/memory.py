@@ -3,9 +3,14 @@
 Runs ``python -m wann.search configs/smoke.yaml`` with ``--pop`` genomes
 (default 10,000) for ``--generations`` (default 20) on the process backend,
 and samples the resident set size (RSS) of the search process and of the
-whole process tree (search + workers) every 50 ms. At the end of every
-generation (its progress line) it records both; it prints the peaks and the
-growth of the search process from generation 10 to the last.
+whole process tree (search + workers) every 50 ms. For every generation
+(from one progress line to the next) it keeps the lowest and the highest
+sample: the floor is what the search holds between generations (a leak
+raises it), the high mark adds what a generation allocates for a while (the
+population's rewards, a checkpoint every 5 generations, which turns all
+genomes into JSON). It prints the peaks and the growth of both from
+generation 10 to the last. (The tree's RSS counts pages shared by the forked
+workers once per process, so it overstates their sum.)
 
     python benchmarks/memory.py [--pop 10000] [--generations 20] [--workers 2]
 """
@@ -36,6 +41,8 @@ class Sampler(threading.Thread):
         self.interval = interval
         self.stop = threading.Event()
         self.main = self.tree = self.peak_main = self.peak_tree = 0
+        self.window: list[tuple[int, int]] = []  # samples since the last progress line
+        self.lock = threading.Lock()
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -45,9 +52,17 @@ class Sampler(threading.Thread):
             except psutil.Error:  # the process or a worker just ended
                 time.sleep(self.interval)
                 continue
-            self.main, self.tree = main, tree
-            self.peak_main, self.peak_tree = max(self.peak_main, main), max(self.peak_tree, tree)
+            with self.lock:
+                self.main, self.tree = main, tree
+                self.peak_main, self.peak_tree = max(self.peak_main, main), max(self.peak_tree, tree)
+                self.window.append((main, tree))
             time.sleep(self.interval)
+
+    def take_window(self) -> tuple[int, int, int]:
+        """(lowest search RSS, highest search RSS, highest tree RSS) since the last call."""
+        with self.lock:
+            window, self.window = self.window or [(self.main, self.tree)], []
+        return min(m for m, _ in window), max(m for m, _ in window), max(t for _, t in window)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         sampler = Sampler(proc.pid)
         sampler.start()
-        at_generation: dict[int, tuple[int, int]] = {}
+        at_generation: dict[int, tuple[int, int, int]] = {}
         for line in proc.stdout:
             if line.startswith("gen "):
                 generation = int(line.split()[1]) + 1  # generations completed
-                at_generation[generation] = (sampler.main, sampler.tree)
-                print(f"{line.rstrip()} | search {sampler.main / MB:7.1f} MB | tree {sampler.tree / MB:7.1f} MB",
-                      flush=True)
+                at_generation[generation] = floor, high, tree = sampler.take_window()
+                print(f"{line.rstrip()[:90]} | search {floor / MB:6.1f}-{high / MB:6.1f} MB | tree max "
+                      f"{tree / MB:6.1f} MB", flush=True)
         proc.wait()
         sampler.stop.set()
         sampler.join()
@@ -83,13 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     last = max(at_generation)
     mid = min(10, last)
-    growth = at_generation[last][0] / at_generation[mid][0] - 1
-    growth_tree = at_generation[last][1] / at_generation[mid][1] - 1
     print(f"pop {args.pop}, {last} generations, {args.workers} workers, {seconds:.0f}s wall")
     print(f"peak RSS: search process {sampler.peak_main / MB:.0f} MB, whole tree {sampler.peak_tree / MB:.0f} MB")
-    print(f"RSS after generation {mid} -> {last}: search {at_generation[mid][0] / MB:.0f} -> "
-          f"{at_generation[last][0] / MB:.0f} MB ({growth:+.1%}), tree {at_generation[mid][1] / MB:.0f} -> "
-          f"{at_generation[last][1] / MB:.0f} MB ({growth_tree:+.1%})")
+    for k, what in enumerate(("floor of the search process", "high mark of the search process",
+                              "high mark of the whole tree")):
+        a, b = at_generation[mid][k], at_generation[last][k]
+        print(f"{what}, generation {mid} -> {last}: {a / MB:.0f} -> {b / MB:.0f} MB ({b / a - 1:+.1%})")
     return 0
 
 

@@ -17,7 +17,8 @@ import pytest
 
 from tests.helpers import popen_cli, run_cli
 
-ARGS = ["configs/smoke.yaml", "--set", "search.generations=48", "--set", "run.save_every=3"]
+# long enough that 10 interruptions never reach the end (a stopped run keeps every finished generation)
+ARGS = ["configs/smoke.yaml", "--set", "search.generations=240", "--set", "run.save_every=3"]
 INTERRUPTIONS = 10
 
 

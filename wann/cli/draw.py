@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     check_positive("--dpi", args.dpi)
     out = Path(args.out) if args.out else output_path_for(args.champion, ".png")
     if out.suffix.lower() not in FORMATS:
-        raise ValueError(f"{out}: unknown image type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
+        raise UserError(f"{out}: unknown image type {out.suffix!r}; allowed: {', '.join(FORMATS)}")
     import_task_modules(args.task_modules)
     champion = load_champion(args.champion)
     if args.weights and not champion.conn_weights:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 from wann.cli.common import check_positive, check_workers, run_command
+from wann.errors import UserError
 from wann.tools.plot import plot_run
 
 
@@ -34,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
         check_positive("--" + name, getattr(args, name))
     check_workers(args.workers)
     if not Path(args.run_dir).is_dir():
-        raise ValueError(f"{args.run_dir}: not a folder (expected a run folder with log.csv)")
+        raise UserError(f"{args.run_dir}: not a folder (expected a run folder with log.csv)")
     if not args.no_sweep and not (Path(args.run_dir) / "champion.json").exists():
         print(f"note: {args.run_dir} has no champion.json yet; skipping the weight sweep")
     paths = plot_run(args.run_dir, args.out, args.sheet, not args.no_sweep, args.points, args.episodes,
