@@ -118,7 +118,7 @@ def test_policy_in_a_plain_gymnasium_loop_equals_the_engine(tmp_path, tuned):
             break
     with pytest.raises(UserError, match="observation has 4 values"):
         policy.act(np.zeros(4))
-    with pytest.raises(ValueError, match="reads 5 values per sample"):
+    with pytest.raises(UserError, match="reads 5 values per row"):
         forward(network, np.zeros(3), [1.0])
 
 

@@ -84,9 +84,38 @@ def say_unless(quiet: bool, stream=None) -> Callable[[str], None]:
 
 
 def check_positive(name: str, value: int | float) -> None:
-    """UserError unless ``value`` > 0 (for counts such as --episodes)."""
-    if not value > 0:
+    """UserError unless ``value`` > 0 and finite (for counts such as --episodes)."""
+    if not (value > 0 and value != float("inf")):
         raise UserError(f"{name}: {value}: must be > 0")
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` and ``--scheduler``: where the rollouts run (results never depend on it)."""
+    from wann.engine.evaluator import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, help="where rollouts run (default processes; "
+                        "dask with --scheduler)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a dask cluster: 'local' (a LocalCluster of --workers processes) or the "
+                             "address of a running scheduler, e.g. tcp://host:8786 (implies --backend dask)")
+
+
+def backend_choice(args: argparse.Namespace, default: str = "processes") -> tuple[str, str]:
+    """(backend, scheduler) from ``--backend`` / ``--scheduler``; UserError if they disagree."""
+    if args.scheduler:
+        if args.backend not in (None, "dask"):
+            raise UserError(f"--scheduler: {args.scheduler}: needs --backend dask (got --backend {args.backend})")
+        return "dask", args.scheduler
+    return args.backend or default, "local"
+
+
+def check_finite(name: str, *values: float | None) -> None:
+    """UserError unless every given value (None = not given) is a finite number (no nan, no inf)."""
+    import math
+
+    for value in values:
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"{name}: {value}: must be a finite number")
 
 
 def check_workers(value: int) -> None:

@@ -9,7 +9,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from wann.cli.common import (
+    add_backend_options,
     add_task_module_option,
+    backend_choice,
+    check_finite,
     check_positive,
     check_workers,
     say_unless,
@@ -59,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "'{name: BipedalWalker-v3, wrappers: [{name: NoFallPenalty}]}'")
     parser.add_argument("--skip-tuned-shared", action="store_true",
                         help="--table: leave out the tuned-shared-weight row (its weight search costs ~100x --episodes episodes)")
+    add_backend_options(parser)
     add_task_module_option(parser)
     return parser
 
@@ -67,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     check_positive("--episodes", args.episodes)
     check_workers(args.workers)
+    check_finite("--weights", *(args.weights or ()))
+    check_finite("--sweep", *(args.sweep or ()))
     if args.sweep is not None:
         check_positive("--points", args.points)
         if args.points < 2 and args.sweep[0] != args.sweep[1]:
@@ -85,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
         "format": "wann-evaluation", "champion": str(args.champion), "task": task.name,
         "episodes": args.episodes, "seed": args.seed,
     }
-    with RolloutRunner(task, args.workers) as runner:
+    backend, scheduler = backend_choice(args)
+    with RolloutRunner(task, args.workers, backend=backend, scheduler=scheduler) as runner:
+        if runner.dashboard_link:
+            say(f"dask dashboard: {runner.dashboard_link} ({runner.n_workers} workers)")
         if args.table:
             say("evaluating the four conditions ...")
             with Progress("four conditions", args.quiet) as progress:

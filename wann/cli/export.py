@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from wann.cli.common import add_task_module_option, say_unless
+from wann.cli.common import add_task_module_option, check_finite, say_unless
 from wann.engine.champion import load_champion
 from wann.engine.jsonio import write_text_atomic
 from wann.tools.export import export_source
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write the champion as a numpy-only module."""
+    check_finite("--weight", args.weight)
     champion = load_champion(args.champion)
     write_text_atomic(args.out, export_source(champion, args.weight, tuned=not args.untuned))
     say_unless(args.quiet)(f"wrote {args.out}: from mymodule import act; act(observation) -> action")

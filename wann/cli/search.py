@@ -6,18 +6,17 @@ reads the config, runs the search into a run folder and prints progress.
 from __future__ import annotations
 
 import argparse
-import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from wann.cli.common import add_task_module_option, say_unless
-from wann.engine.config import config_from_dict, load_config
-from wann.engine.evaluator import Evaluator, make_backend
-from wann.engine.runfolder import RunFolder, default_run_dir, read_checkpoint
+from wann.cli.common import add_task_module_option
+from wann.cli.stopping import GracefulStop, Stopped
+from wann.engine.config import load_config
+from wann.engine.evaluator import BACKENDS, make_backend
 from wann.engine.search import WannSearch
 from wann.errors import UserError
-from wann.tasks import ENV_MODULES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override one config value (repeatable), e.g. --set search.pop_size=64")
     parser.add_argument("--seed", type=int, help="run seed (same as --set run.seed=N)")
     parser.add_argument("--workers", type=int, help="worker processes, 0 = all cores (results do not depend on it)")
+    parser.add_argument("--backend", choices=BACKENDS, help="where rollouts run (default: the config's evaluation.backend)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a dask cluster: 'local' (a LocalCluster of --workers processes) or a "
+                             "scheduler address such as tcp://host:8786 (implies --backend dask)")
     parser.add_argument("--out", help="run folder to write (default results/<name>/<date>-<time>-seed<seed>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     add_task_module_option(parser)
@@ -50,30 +54,34 @@ def _console_line(search, metrics: dict[str, Any], started: float) -> str:
     )
 
 
-def _check_recorded_module(state: dict, given: list[str], run_dir: str) -> None:
-    """A checkpoint may name a user task module, but only the user may have it imported."""
-    import os
-
-    task = state.get("config", {}).get("task") or {}
-    module = task.get("module") if isinstance(task, dict) else None
-    allowed = set(given) | {m.strip() for m in os.environ.get(ENV_MODULES, "").split(",")}
-    if module and module not in allowed:
-        raise UserError(f"--resume {run_dir}: the run's task comes from module {module!r}, which is never imported "
-                          f"because a checkpoint names it: pass --task-module {module}")
-
-
 def run(args: argparse.Namespace) -> int:
-    """Run or resume a search into its run folder."""
-    # A parent (nohup, a background job) may have set SIGINT to "ignore"; the
-    # run promises Ctrl-C -> checkpoint and exit 0, so take the signal back.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    """Run or resume a search into its run folder.
+
+    SIGINT, SIGTERM and SIGHUP write a checkpoint and exit 0; a cluster that
+    goes away writes a checkpoint and exits 3.
+    """
+    with GracefulStop() as stop:
+        return _run(args, stop)
+
+
+def _run(args: argparse.Namespace, stop: GracefulStop) -> int:
+    from wann.engine.checkpoint import read_checkpoint
+    from wann.engine.runfolder import claim_run_dir, default_run_dir
+
+    if args.workers is not None and args.workers < 0:
+        raise UserError(f"--workers: {args.workers}: must be >= 0 (0 = all cores)")
     if args.resume:
-        if args.config or args.overrides or args.seed is not None or args.out:
-            raise UserError("--resume: takes only --workers, --task-module and --quiet; the run's own config is reused")
-        state = read_checkpoint(args.resume)
-        _check_recorded_module(state, args.task_modules, args.resume)
-        config = config_from_dict(state["config"], str(Path(args.resume) / "checkpoint.json"))
+        if args.config or args.overrides or args.seed is not None or args.out or args.overwrite:
+            raise UserError("--resume: takes only --workers, --backend, --scheduler, --task-module and --quiet; "
+                            "the run's own config is reused")
         run_dir = Path(args.resume)
+        lock = claim_run_dir(run_dir, "resume", "--resume")
+        try:
+            state, config = read_checkpoint(run_dir, args.task_modules)
+            _apply_backend_options(config, args)
+        except BaseException:
+            lock.release()
+            raise
     else:
         if not args.config:
             raise UserError("no config given: python -m wann.search CONFIG.yaml (or --resume RUN_DIR)")
@@ -83,54 +91,127 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides)
         state = None
         run_dir = Path(args.out) if args.out else default_run_dir(config.run.out_dir, config.run.name, config.run.seed)
+        _apply_backend_options(config, args)
+        lock = claim_run_dir(run_dir, "overwrite" if args.overwrite else "new", "--out" if args.out else "run.out_dir")
+    try:
+        return _search(config, state, run_dir, args.quiet, stop)
+    except (UserError, Stopped):
+        lock.abandon()  # a folder made for this run and still empty goes again
+        raise
+    finally:
+        lock.release()
+
+
+def _apply_backend_options(config, args: argparse.Namespace) -> None:
+    """--workers, --backend and --scheduler override the config (results never depend on them)."""
+    ev = config.evaluation
     if args.workers is not None:
-        if args.workers < 0:
-            raise UserError(f"--workers: {args.workers}: must be >= 0 (0 = all cores)")
-        config.evaluation.workers = args.workers
+        ev.workers = args.workers
+    if args.backend:
+        ev.backend = args.backend
+    if args.scheduler:
+        if args.backend not in (None, "dask"):
+            raise UserError(f"--scheduler: {args.scheduler}: needs --backend dask (got --backend {args.backend})")
+        ev.backend, ev.scheduler = "dask", args.scheduler
+    make_backend(ev.backend, ev.workers, ev.scheduler)  # UserError now if the backend cannot be used
+
+
+def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: GracefulStop) -> int:
+    from wann.engine.evaluator import BackendLost, Evaluator
+    from wann.engine.runfolder import RunFolder
 
     search = WannSearch(config)
     if state is not None:
         search.load_state_dict(state)
-    folder = RunFolder(run_dir, config.to_dict(), resume_generation=search.generation if state else None)
-    say = say_unless(args.quiet)
-    backend = make_backend(config.evaluation.backend, config.evaluation.workers)
+    say = _say_unless(quiet)
+    backend = make_backend(config.evaluation.backend, config.evaluation.workers, config.evaluation.scheduler)
     evaluator = Evaluator(search.task, config.evaluation.shared_weights, backend,
                           max_steps=config.task.max_steps or None)
     verb = f"resuming at generation {search.generation}" if state else "starting"
     say(f"{verb}: {config.run.name}, task {search.task.name}, pop {config.search.pop_size}, "
         f"{config.search.generations} generations, seed {search.seed}, "
-        f"{backend.n_workers} worker(s) -> {run_dir}")
-    compile_seconds = evaluator.start()
+        f"{_describe_backend(config)} -> {run_dir}")
+    try:  # workers first: a cluster that cannot be reached leaves no run folder behind
+        compile_seconds = evaluator.start()
+    except BaseException:
+        evaluator.close()
+        raise
     say(f"compiled kernels in {compile_seconds:.2f}s (first call; loaded from cache when warm)")
-
+    link = getattr(backend, "dashboard_link", None)
+    if link:
+        say(f"dask dashboard: {link} ({backend.n_workers} workers)")
+    with stop.critical():
+        folder = RunFolder(run_dir, config.to_dict(), resume_generation=search.generation if state else None)
     started = time.perf_counter()
 
     def report(s: WannSearch, metrics: dict[str, Any]) -> None:
         metrics["elapsed_seconds"] = time.perf_counter() - started
-        folder.log.append(metrics)
-        folder.timing.append(metrics)
-        if metrics["champion_changed"]:
-            folder.write_champion(s.champion)
-        if s.generation % config.run.save_every == 0 or s.generation == config.search.generations:
-            folder.write_checkpoint(s.state_dict())
+        with stop.critical():  # a stop signal waits until the row and checkpoint are whole
+            folder.log.append(metrics)
+            folder.timing.append(metrics)
+            if metrics["champion_changed"]:
+                folder.write_champion(s.champion)
+            if s.generation % config.run.save_every == 0 or s.generation == config.search.generations:
+                folder.write_checkpoint(s.state_dict())
         say(_console_line(s, metrics, started))
+
+    def checkpoint_now() -> int:
+        evaluator.close()  # workers stop first (quietly), then the state of the last whole generation is saved
+        state_now = search.state_dict()
+        folder.write_checkpoint(state_now)
+        return state_now["generation"]
 
     try:
         search.run(evaluator, [report])
-    except KeyboardInterrupt:
-        evaluator.close()
-        folder.write_checkpoint(search.state_dict())
-        print(f"\ninterrupted: checkpoint of generation {search.state_dict()['generation']} written; "
-              f"continue with: python -m wann.search --resume {run_dir}")
+    except Stopped as exc:
+        generation = checkpoint_now()
+        say(f"\n{_stopped_by(exc)}: checkpoint of generation {generation} written; "
+            f"continue with: python -m wann.search --resume {run_dir}", always=True)
         return 0
+    except BackendLost as exc:
+        generation = checkpoint_now()
+        say(f"error: {exc}; checkpoint of generation {generation} written; "
+            f"continue with: python -m wann.search --resume {run_dir}", always=True, stream=sys.stderr)
+        return EXIT_BACKEND_LOST
     finally:
         evaluator.close()
-    folder.write_checkpoint(search.state_dict())
-    champ = search.champion
+    with stop.critical():
+        folder.write_checkpoint(search.state_dict())
+        champ = search.champion
+        if champ is not None:
+            folder.write_champion(champ)
     if champ is not None:
-        folder.write_champion(champ)
-        print(f"champion: confirmed mean {champ.confirmed_mean:.2f} over {len(champ.shared_weights)} shared weights "
-              f"({champ.confirmed_rollouts} rollouts each), {champ.connections} connections, "
-              f"found in generation {champ.generation} -> {folder.champion_path}")
+        say(f"champion: confirmed mean {champ.confirmed_mean:.2f} over {len(champ.shared_weights)} shared weights "
+            f"({champ.confirmed_rollouts} rollouts each), {champ.connections} connections, "
+            f"found in generation {champ.generation} -> {folder.champion_path}", always=True)
     return 0
 
+
+EXIT_BACKEND_LOST = 3  # the cluster went away; a checkpoint was written
+
+
+def _stopped_by(exc: Stopped) -> str:
+    return "interrupted" if exc.signame == "SIGINT" else f"stopped by {exc.signame}"
+
+
+def _describe_backend(config) -> str:
+    ev = config.evaluation
+    if ev.backend == "dask":
+        return f"dask scheduler {ev.scheduler}" + (f" ({ev.workers} workers)" if ev.scheduler == "local" else "")
+    if ev.backend == "serial":
+        return "1 worker (serial)"
+    return f"{make_backend(ev.backend, ev.workers).n_workers} worker(s)"
+
+
+def _say_unless(quiet: bool):
+    """Progress printer; a terminal closed under us (SIGHUP) must not turn a clean stop into a traceback."""
+
+    def say(message: str, always: bool = False, stream=None) -> None:
+        if quiet and not always:
+            return
+        try:
+            print(message, file=stream or sys.stdout, flush=True)
+        except OSError:
+            pass  # stdout is gone (hung-up terminal, closed pipe): the run folder still has everything
+
+    return say

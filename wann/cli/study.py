@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wann.cli.common import add_task_module_option, check_positive, check_workers
+from wann.cli.common import add_backend_options, add_task_module_option, backend_choice, check_positive, check_workers
 from wann.cli.progress import Progress
 from wann.engine.config import load_config
 from wann.engine.jsonio import write_json_atomic, write_text_atomic
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reference", metavar="FILE.out",
                         help="the reference code's champion (.out) whose curve is drawn for comparison")
     parser.add_argument("--quiet", action="store_true", help="only the final table")
+    add_backend_options(parser)
     add_task_module_option(parser)
     return parser
 
@@ -51,13 +52,16 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)  # fail on a bad config before any run starts
     out = Path(args.out) if args.out else Path(config.run.out_dir) / f"{config.run.name}-study"
     workers = 1 if args.workers is None else args.workers
+    backend, scheduler = backend_choice(args)
+    backend_args = [*(["--backend", args.backend] if args.backend else []),
+                    *(["--scheduler", args.scheduler] if args.scheduler else [])]
     results = []
     with Progress("study", args.quiet, sys.stdout) as progress:
         for k, seed in enumerate(args.seeds):
             run_seed(args.config, seed, out / f"seed{seed}", config.search.generations, args.overrides,
-                     args.workers, args.task_modules, say=progress.say)
+                     args.workers, args.task_modules, say=progress.say, backend_args=backend_args)
             results.append(evaluate_seed(out / f"seed{seed}", seed, args.episodes, args.curve_episodes, workers,
-                                         say=progress.say))
+                                         say=progress.say, backend=backend, scheduler=scheduler))
             progress.tick(k + 1, len(args.seeds))
     reference = None
     if args.reference:

@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 
 from wann.cli.common import (
+    add_backend_options,
     add_task_module_option,
+    backend_choice,
+    check_finite,
     check_positive,
     check_workers,
     output_path_for,
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--select-episodes", type=int, default=d.select_episodes, help=setting_doc("select_episodes"))
     parser.add_argument("--workers", type=int, default=1, help="worker processes, 0 = all cores (default 1; results do not depend on it)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    add_backend_options(parser)
     add_task_module_option(parser)
     return parser
 
@@ -62,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if args.episodes is not None:
         check_positive("--episodes", args.episodes)
     check_workers(args.workers)
+    backend, scheduler = backend_choice(args)
+    check_finite("--start-weight", args.start_weight)
     champion = load_champion(args.champion)
     out = Path(args.out) if args.out else output_path_for(args.champion, ".tuned.json")
     if out.resolve() == Path(args.champion).resolve():
@@ -71,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if args.mode == "shared":
         episodes = args.episodes or DEFAULTS.shared_episodes
         network = compile_genome(champion.genome)
-        with RolloutRunner(task, args.workers) as runner:
+        with RolloutRunner(task, args.workers, backend=backend, scheduler=scheduler) as runner:
+            _announce(runner, args.quiet)
             found = tune_shared(network, task, episodes, args.seed, args.grid_points, runner=runner)
             valid = evaluation_seeds(args.seed, args.validation_episodes, VALIDATION_STREAM)
             check = Stats.of(runner.grid([network], [found.weight], valid)[0, 0])
@@ -86,12 +93,15 @@ def run(args: argparse.Namespace) -> int:
               f"{check.episodes} fresh episodes ({time.perf_counter() - t0:.1f}s) -> {out}")
         return 0
     episodes = args.episodes or DEFAULTS.episodes
-    with Progress("tuning", args.quiet, sys.stdout) as progress:
+    with Progress("tuning", args.quiet, sys.stdout) as progress, \
+            RolloutRunner(task, args.workers, backend=backend, scheduler=scheduler) as runner:
+        _announce(runner, args.quiet)
         res = tune_individual(
             champion, start_weight=args.start_weight, iterations=args.iterations, popsize=args.popsize,
             sigma=args.sigma, lr=args.lr, episodes=episodes, seed=args.seed, workers=args.workers,
             validation_episodes=args.validation_episodes, say=progress.say, method=method,
             select_every=args.select_every, select_episodes=args.select_episodes, tick=progress.tick,
+            runner=runner,
         )
     result = tuned_champion(champion, {
         "tuned_shared_weight": res.start_weight,
@@ -109,3 +119,8 @@ def run(args: argparse.Namespace) -> int:
           f"{res.final.mean:.2f} +- {res.final.std:.2f} over {res.final.episodes} fresh episodes "
           f"(start, shared weight {res.start_weight:+.3f}: {res.start.mean:.2f} +- {res.start.std:.2f}) -> {out}")
     return 0
+
+
+def _announce(runner: RolloutRunner, quiet: bool) -> None:
+    if runner.dashboard_link and not quiet:
+        print(f"dask dashboard: {runner.dashboard_link} ({runner.n_workers} workers)", flush=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from wann.cli.common import add_task_module_option, check_positive, output_file, require_tuned, say_unless
+from wann.cli.common import add_task_module_option, check_finite, check_positive, output_file, require_tuned, say_unless
 from wann.engine.champion import load_champion
 from wann.tools.watch import FORMATS, watch
 
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Render one episode of the champion."""
+    check_finite("--weight", args.weight)
     check_positive("--every", args.every)
     check_positive("--scale", args.scale)
     if args.fps is not None:

@@ -85,43 +85,67 @@ class Champion:
         return Policy.from_network(self.network(tuned), champion_task(self), w)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Champion":
-        """Rebuild from :meth:`to_dict` output; ValueError with a clear message if invalid."""
+    def from_dict(cls, data: Any, where: str = "") -> "Champion":
+        """Rebuild from :meth:`to_dict` output, checking every key's type and range.
+
+        UserError ``<where><key>: <value>: <what is allowed>`` on the first defect.
+        """
+        from wann.engine import filecheck as fc
+
+        def at(name: str) -> str:
+            return f"{where}.{name}" if where else name
+
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise UserError("not a wann champion file (missing \"format\": \"wann-champion\")")
+            raise UserError(f"{where + ': ' if where else ''}not a wann champion (missing \"format\": \"{FORMAT}\")")
+        version = data.get("version", 1)
+        if version != 1:
+            raise UserError(f"{at('version')}: {fc.shown(version)}: this wann reads champion format version 1")
         known = {
             "format", "version", "wann_version", "task", "connections", "confirmed_mean",
             "confirmed_rollouts", "shared_weights", "reward_per_weight", "generation",
             "seed", "genome", "conn_weights", "task_spec",
         }
-        try:
-            genome = Genome.from_dict(data["genome"])
-            conn = data.get("conn_weights")
-            return cls(
-                genome=genome,
-                task=str(data["task"]),
-                shared_weights=[float(w) for w in data["shared_weights"]],
-                reward_per_weight=[float(r) for r in data["reward_per_weight"]],
-                confirmed_mean=float(data["confirmed_mean"]),
-                confirmed_rollouts=int(data["confirmed_rollouts"]),
-                connections=int(data["connections"]),
-                generation=int(data["generation"]),
-                seed=int(data["seed"]),
-                conn_weights=None if conn is None else {int(k): float(v) for k, v in conn.items()},
-                extra={k: v for k, v in data.items() if k not in known},
-                task_spec=_spec_from_file(data.get("task_spec")),
-            )
-        except KeyError as exc:
-            raise UserError(f"champion is missing key {exc.args[0]!r}") from None
-        except (TypeError, AttributeError) as exc:
-            raise UserError(f"champion has a malformed value ({exc})") from None
+
+        def get(name: str) -> Any:
+            return fc.key(data, name, where)
+
+        shared = fc.numbers(get("shared_weights"), at("shared_weights"), min_len=1)
+        rewards = fc.numbers(get("reward_per_weight"), at("reward_per_weight"))
+        if len(rewards) != len(shared):
+            raise UserError(f"{at('reward_per_weight')}: {len(rewards)} values for {len(shared)} shared weights")
+        conn = data.get("conn_weights")
+        conn_weights = None
+        if conn is not None:
+            if not isinstance(conn, dict):
+                raise UserError(f"{at('conn_weights')}: {fc.shown(conn)}: expected an object innovation -> weight")
+            conn_weights = {}
+            for k, v in conn.items():
+                if not (k.isdigit() and int(k) <= fc.INT64_MAX):
+                    raise UserError(f"{at('conn_weights')}: key {fc.shown(k)}: expected an innovation number")
+                conn_weights[int(k)] = fc.number(v, f"{at('conn_weights')}[{k}]")
+        if "tuned_shared_weight" in data:
+            fc.number(data["tuned_shared_weight"], at("tuned_shared_weight"))
+        return cls(
+            genome=Genome.from_dict(get("genome"), at("genome")),
+            task=fc.text(get("task"), at("task")),
+            shared_weights=shared,
+            reward_per_weight=rewards,
+            confirmed_mean=fc.number(get("confirmed_mean"), at("confirmed_mean")),
+            confirmed_rollouts=fc.integer(get("confirmed_rollouts"), at("confirmed_rollouts"), lo=1),
+            connections=fc.integer(get("connections"), at("connections")),
+            generation=fc.integer(get("generation"), at("generation")),
+            seed=fc.integer(get("seed"), at("seed")),
+            conn_weights=conn_weights,
+            extra={k: v for k, v in data.items() if k not in known},
+            task_spec=_spec_from_file(data.get("task_spec"), at("task_spec")),
+        )
 
 
-def _spec_from_file(spec: Any) -> dict[str, Any] | None:
+def _spec_from_file(spec: Any, where: str) -> dict[str, Any] | None:
     if spec is None:
         return None
     if not isinstance(spec, dict):
-        raise UserError(f"task_spec is {spec!r}, expected a mapping")
+        raise UserError(f"{where}: {spec!r}: expected a mapping")
     return spec
 
 

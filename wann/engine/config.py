@@ -75,7 +75,7 @@ class SearchConfig:
 class EvaluationConfig:
     """How genomes are scored."""
 
-    shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept for every genome")
+    shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept for every genome", nonempty=True)
     rollouts: int = param(3, "rollouts per shared weight (the reward per weight is their mean)", min=1)
     best_rollouts: int = param(20, "fresh rollouts per weight to confirm a new champion", min=1)
     weight_sampling: str = param(
@@ -90,8 +90,9 @@ class EvaluationConfig:
         choices=("search", "grid", "random"))
     confirm_points: int = param(41, "points of the grid / number of random weights for grid or random confirmation",
                                 min=2)
-    backend: str = param("processes", "where rollouts run", choices=("serial", "processes"))
-    workers: int = param(0, "worker processes; 0 uses every core", min=0)
+    backend: str = param("processes", "where rollouts run: serial (this process), processes (a pool on this machine) or dask (a dask cluster, see evaluation.scheduler)", choices=("serial", "processes", "dask"))
+    workers: int = param(0, "worker processes; 0 uses every core (dask: the size of a local cluster)", min=0)
+    scheduler: str = param("local", "dask backend: local (a LocalCluster of `workers` processes on this machine) or the address of a running scheduler, e.g. tcp://10.0.0.5:8786")
 
 
 @dataclass

@@ -190,6 +190,8 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
         text = path.read_text()
     except OSError as exc:
         raise UserError(f"{path}: cannot read config: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}); a config is a YAML text file") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

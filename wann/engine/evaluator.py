@@ -9,41 +9,27 @@ and shard sizes.
 from __future__ import annotations
 
 import os
-import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
 
-from wann.engine.activations import activation_id
-from wann.engine.genome import initial_genome
-from wann.engine.network import Network, NetworkBatch, compile_genome, stack_networks
-from wann.engine.policy import Policy, play_episode
-from wann.engine.rollout import fused_rollouts
+from wann.engine.network import Network, stack_networks
+from wann.engine.worker import (  # noqa: F401  (re-exported: the evaluator's public names)
+    BackendLost,
+    Job,
+    JobResult,
+    Worker,
+    WorkerSetup,
+    gym_rollouts,
+    probe_job,
+    quiet_worker_signals,
+    run_rollouts,
+    task_spec_of,
+)
 from wann.errors import UserError
-from wann.tasks import Task, resolve_task
-
-
-@dataclass(frozen=True)
-class WorkerSetup:
-    """What every worker needs once: the task, the step limit and the default shared weights.
-
-    ``task`` travels to forked workers as it is (a task built in Python need
-    not be findable by name); spawned workers rebuild it from ``task_spec``.
-    """
-
-    task_spec: dict
-    max_steps: int
-    weights: tuple[float, ...]
-    task: Task | None = field(default=None, compare=False)
-
-    def __getstate__(self) -> dict:
-        return {"task_spec": self.task_spec, "max_steps": self.max_steps, "weights": self.weights, "task": None}
-
-    def __setstate__(self, state: dict) -> None:
-        for key, value in state.items():
-            object.__setattr__(self, key, value)
+from wann.tasks import Task
 
 
 @dataclass
@@ -55,112 +41,19 @@ class EvalResult:
     seconds: float  # wall time of the evaluation
 
 
-def task_spec_of(task: Task) -> dict:
-    """The plain-data spec that rebuilds ``task`` in a worker (registered tasks: their name)."""
-    return dict(task.spec) if task.spec else {"name": task.name}
-
-
-# A job is a list of (networks, shared weights or None = the setup's, rollout seeds);
-# its result is (one reward array [G, W, R] per item, env steps).
-Job = list[tuple[NetworkBatch, "np.ndarray | None", np.ndarray]]
-JobResult = tuple[list[np.ndarray], int]
-
-
-# ---- worker side -------------------------------------------------------------
-
-
-class Worker:
-    """What one process holds to run jobs of one setup: the task, the weights and its envs."""
-
-    def __init__(self, setup: WorkerSetup) -> None:
-        self.task = setup.task if setup.task is not None else resolve_task(setup.task_spec)
-        self.max_steps = setup.max_steps
-        self.weights = np.asarray(setup.weights, dtype=np.float64)
-        self._env = None  # made on first use, reused for every episode (reset with the episode's seed)
-
-    def env(self):
-        """This worker's env of the task."""
-        if self._env is None:
-            self._env = self.task.make_env()
-        return self._env
-
-    def run(self, job: Job) -> JobResult:
-        """Rewards of every item of ``job``."""
-        out, steps = [], 0
-        for batch, weights, seeds in job:
-            w = self.weights if weights is None else weights
-            rewards, n = run_rollouts(self.task, batch, w, seeds, self.max_steps, self.env)
-            out.append(rewards)
-            steps += int(n)
-        return out, steps
-
-    def close(self) -> None:
-        """Close the env, if one was made."""
-        if self._env is not None:
-            self._env.close()
-            self._env = None
-
-
 _pool_worker: Worker | None = None  # the Worker of a pool process (one pool serves one setup)
 
 
 def _init_pool_worker(setup: WorkerSetup) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent checkpoints and stops the pool), build the Worker."""
+    """Pool initializer: quiet signals (:func:`quiet_worker_signals`), build the Worker."""
     global _pool_worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet_worker_signals()
     _pool_worker = Worker(setup)
 
 
 def _run_in_pool(job: Job) -> JobResult:
     assert _pool_worker is not None, "pool worker not initialised"
     return _pool_worker.run(job)
-
-
-def run_rollouts(
-    task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int, env_source=None
-) -> tuple[np.ndarray, int]:
-    """Every network x weight x seed on ``task``: fused when the task has compiled physics, else gymnasium.
-
-    ``env_source`` (gymnasium path): a callable returning a reusable env; by
-    default every episode gets a fresh env.
-    """
-    if task.shard_evaluator is not None:
-        return task.shard_evaluator(task, batch, weights, seeds, max_steps)
-    if task.physics is not None:
-        return fused_rollouts(task, batch, weights, seeds, max_steps)
-    return gym_rollouts(task, batch, weights, seeds, max_steps, env_source)
-
-
-def gym_rollouts(
-    task: Task, batch: NetworkBatch, weights: np.ndarray, seeds: np.ndarray, max_steps: int, env_source=None
-) -> tuple[np.ndarray, int]:
-
-    """The gymnasium path: a Python env step plus one compiled forward pass per step.
-
-    Every episode resets its env with the episode's seed, so a reward depends
-    only on (network, weight, seed). With ``env_source`` one env is reused
-    for every episode (for envs whose reset restores everything); otherwise
-    (e.g. Box2D, ``task.reusable_env`` False) each episode gets a fresh env.
-    """
-    if not task.reusable_env:
-        env_source = None  # its reset does not restore everything: a fresh env per episode
-    rewards = np.zeros((len(batch), len(weights), len(seeds)))
-    steps = 0
-    for g in range(len(batch)):
-        for wi, weight in enumerate(weights):
-            policy = Policy(task, batch, g, float(weight))
-            for r, seed in enumerate(seeds):
-                env = env_source() if env_source is not None else task.make_env()
-                try:
-                    total = 0.0
-                    for reward, _over in play_episode(policy, env, int(seed), max_steps):
-                        total += reward
-                        steps += 1
-                finally:
-                    if env_source is None:
-                        env.close()
-                rewards[g, wi, r] = total
-    return rewards, steps
 
 
 # ---- backends ------------------------------------------------------------------
@@ -233,12 +126,21 @@ class ProcessBackend:
             self._pool = None
 
 
-BACKENDS = ("serial", "processes")
+BACKENDS = ("serial", "processes", "dask")
 
 
-def make_backend(name: str, workers: int) -> Backend:
-    """Backend by name: ``serial`` or ``processes`` (``workers`` 0 = all cores)."""
+def make_backend(name: str, workers: int, scheduler: str = "local") -> Backend:
+    """Backend by name: ``serial``, ``processes`` or ``dask`` (``workers`` 0 = all cores).
+
+    ``scheduler`` (dask only): ``local`` starts a LocalCluster of ``workers``
+    processes; anything else is the address of a running scheduler. Nothing
+    starts until :meth:`Backend.start`.
+    """
     n = workers if workers > 0 else (os.cpu_count() or 1)
+    if name == "dask":
+        from wann.engine.dask_backend import DaskBackend
+
+        return DaskBackend(scheduler, n)
     if name == "serial" or (name == "processes" and n == 1):
         return SerialBackend()
     if name == "processes":
@@ -286,12 +188,7 @@ class Evaluator:
         the caller reports apart from evaluation speed.
         """
         t0 = time.perf_counter()
-        probe = compile_genome(
-            initial_genome(self.task.n_inputs, self.task.n_outputs, activation_id(self.task.output_activation),
-                           1.0, np.random.default_rng(0))
-        )
-        probe_weight = self.weights[:1] if len(self.weights) else np.ones(1)
-        self._local.run([(stack_networks([probe]), probe_weight, np.array([0], dtype=np.int64))])
+        self._local.run(probe_job(self._local))
         compile_seconds = time.perf_counter() - t0
         self.backend.start(self.setup)
         self._started = True

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from wann.engine import filecheck as fc
 from wann.engine.activations import ACTIVATIONS, activation_id
 from wann.errors import UserError
 
@@ -76,27 +77,43 @@ class Genome:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Genome":
-        """Build a genome from :meth:`to_dict` output; raises ValueError if malformed.
+    def from_dict(cls, data: dict[str, Any], where: str = "genome") -> "Genome":
+        """Build a genome from :meth:`to_dict` output; UserError ``<where>.<key>: ...`` if malformed.
 
-        Checks every id, kind and activation, and that the enabled-or-not
-        connection graph is acyclic, so a hand-edited file fails here with a
-        clear message rather than deep inside the compiled kernel.
+        Checks the type and range of every id, kind and activation, and that
+        the enabled-or-not connection graph is acyclic, so a hand-edited file
+        fails here with a clear message rather than deep inside numpy or the
+        compiled kernel.
         """
+        nodes = fc.array(fc.key(data, "nodes", where), f"{where}.nodes", min_len=1)
+        conns = fc.array(fc.key(data, "connections", where), f"{where}.connections")
+        ids, kinds, acts = [], [], []
+        for i, node in enumerate(nodes):
+            at = f"{where}.nodes[{i}]"
+            node_id, kind, act = fc.array(node, at, length=3)
+            ids.append(fc.integer(node_id, f"{at}[0]"))
+            try:
+                kinds.append(_kind_from_name(fc.text(kind, f"{at}[1]")))
+                acts.append(activation_id(fc.text(act, f"{at}[2]")))
+            except UserError as exc:
+                raise UserError(f"{at}: {exc}") from None
+        innov, src, dst, enabled = [], [], [], []
+        for i, conn in enumerate(conns):
+            at = f"{where}.connections[{i}]"
+            n, s, d, e = fc.array(conn, at, length=4)
+            innov.append(fc.integer(n, f"{at}[0]"))
+            src.append(fc.integer(s, f"{at}[1]"))
+            dst.append(fc.integer(d, f"{at}[2]"))
+            enabled.append(fc.boolean(e, f"{at}[3]"))
+        genome = cls(
+            np.array(ids, dtype=np.int64), np.array(kinds, dtype=np.int8), np.array(acts, dtype=np.int8),
+            np.array(innov, dtype=np.int64), np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
+            np.array(enabled, dtype=bool),
+        )
         try:
-            nodes = data["nodes"]
-            conns = data["connections"]
-            node_id = np.array([int(n[0]) for n in nodes], dtype=np.int64)
-            kinds = np.array([_kind_from_name(n[1]) for n in nodes], dtype=np.int8)
-            acts = np.array([activation_id(n[2]) for n in nodes], dtype=np.int8)
-            innov = np.array([int(c[0]) for c in conns], dtype=np.int64)
-            src = np.array([int(c[1]) for c in conns], dtype=np.int64)
-            dst = np.array([int(c[2]) for c in conns], dtype=np.int64)
-            enabled = np.array([bool(c[3]) for c in conns], dtype=bool)
-        except (KeyError, IndexError, TypeError) as exc:
-            raise UserError(f"malformed genome: {exc!r}") from None
-        genome = cls(node_id, kinds, acts, innov, src, dst, enabled)
-        validate_genome(genome)
+            validate_genome(genome)
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
         return genome
 
 

@@ -18,6 +18,7 @@ from numba import njit
 
 from wann.engine.activations import activate_lanes
 from wann.engine.genome import Genome, NodeKind, longest_path_depths
+from wann.errors import UserError
 
 
 @dataclass
@@ -355,10 +356,13 @@ def forward_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_output
 
 
 def forward(network: Network, inputs: np.ndarray, weights: Sequence[float]) -> np.ndarray:
-    """Outputs of one network: float64[n_weights, n_samples, n_outputs] for inputs [n_samples, n_inputs]."""
+    """Outputs of one network: float64[n_weights, n_samples, n_outputs].
+
+    ``inputs``: one vector of ``n_inputs`` values, or rows of them.
+    """
     batch = stack_networks([network])
     x = np.ascontiguousarray(np.atleast_2d(inputs), dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != network.n_inputs:
-        raise ValueError(f"inputs of shape {np.shape(inputs)}: the network reads {network.n_inputs} values per sample")
+    if x.ndim != 2 or x.shape[1] != batch.n_inputs:
+        raise UserError(f"inputs: shape {np.shape(inputs)}: the network reads {batch.n_inputs} values per row")
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     return forward_batch(*batch.arrays(), x, w)[0]

@@ -37,6 +37,8 @@ def read_log(run_dir: str | Path) -> dict[str, np.ndarray]:
             rows = list(reader)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the run log: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}); is this a wann run folder?") from None
     if not rows:
         raise UserError(f"{path}: no generations logged yet")
     try:

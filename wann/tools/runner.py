@@ -25,13 +25,23 @@ class RolloutRunner:
     function of the network, the shared weight and the seed only.
     """
 
-    def __init__(self, task: Task, workers: int = 1, max_steps: int | None = None, backend: str = "processes") -> None:
-        """``workers`` 0 = every core; 1 runs in this process."""
+    def __init__(self, task: Task, workers: int = 1, max_steps: int | None = None, backend: str = "processes",
+                 scheduler: str = "local") -> None:
+        """``workers`` 0 = every core; 1 runs in this process (``processes``).
+
+        ``backend`` ``dask`` runs on a dask cluster: ``scheduler`` ``local``
+        starts a LocalCluster of ``workers`` processes, anything else is the
+        address of a running scheduler (whose workers set the shard count).
+        """
         self.task = task
-        self.evaluator = Evaluator(task, (), make_backend(backend, workers), max_steps)
+        self.evaluator = Evaluator(task, (), make_backend(backend, workers, scheduler), max_steps)
+        if backend == "dask":
+            self.evaluator.start()  # connect now: the cluster's size decides how work is split
         self.max_steps = self.evaluator.max_steps
-        self.n_workers = self.evaluator.n_workers
         self.steps = 0  # env steps taken so far
+
+    def _shards(self) -> int:
+        return self.n_workers * 2 if self.n_workers > 1 else 1
 
     def _map(self, jobs: list[Job]) -> list[np.ndarray]:
         flat: list[np.ndarray] = []
@@ -39,6 +49,16 @@ class RolloutRunner:
             flat.extend(rewards)
             self.steps += steps
         return flat
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The dask dashboard's URL when running on a dask cluster, else None."""
+        return getattr(self.evaluator.backend, "dashboard_link", None)
+
+    @property
+    def n_workers(self) -> int:
+        """Workers of the backend (a running dask cluster: its worker threads)."""
+        return self.evaluator.n_workers
 
     def close(self) -> None:
         """Stop the worker processes, if any."""
@@ -60,7 +80,7 @@ class RolloutRunner:
         w = np.asarray(weights, dtype=np.float64).reshape(-1)
         s = np.asarray(seeds, dtype=np.int64).reshape(-1)
         networks = list(networks)
-        shards = self.n_workers * 2 if self.n_workers > 1 else 1
+        shards = self._shards()
         if len(networks) >= shards or len(s) < 2:
             bounds = _bounds(len(networks), shards)
             jobs = [[(stack_networks(networks[lo:hi]), w, s)] for lo, hi in bounds]
@@ -84,7 +104,7 @@ class RolloutRunner:
             (single if single is not None else stack_networks([networks[i]]), w[i : i + 1], s[i : i + 1])
             for i in range(len(s))
         ]
-        shards = self.n_workers * 2 if self.n_workers > 1 else 1
+        shards = self._shards()
         jobs = [triples[lo:hi] for lo, hi in _bounds(len(triples), shards)]
         return np.array([r[0, 0, 0] for r in self._map(jobs)], dtype=np.float64)
 

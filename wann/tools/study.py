@@ -57,10 +57,14 @@ def curve_summary(weights: np.ndarray, means: np.ndarray) -> tuple[float, float]
 
 
 def run_seed(config: str | Path, seed: int, run_dir: Path, generations: int, overrides: Sequence[str] = (),
-             workers: int | None = None, task_modules: Sequence[str] = (), say: Callable[[str], None] = print) -> None:
-    """Run (or resume, or skip when finished) the search of one seed in ``run_dir``."""
+             workers: int | None = None, task_modules: Sequence[str] = (), say: Callable[[str], None] = print,
+             backend_args: Sequence[str] = ()) -> None:
+    """Run (or resume, or skip when finished) the search of one seed in ``run_dir``.
+
+    ``backend_args`` (e.g. ``--backend dask --scheduler tcp://...``) go to the search as they are.
+    """
     checkpoint = run_dir / "checkpoint.json"
-    extra = [*(["--workers", str(workers)] if workers is not None else []),
+    extra = [*(["--workers", str(workers)] if workers is not None else []), *backend_args,
              *[arg for m in task_modules for arg in ("--task-module", m)]]
     if checkpoint.exists():
         done = read_json(checkpoint, "checkpoint").get("generation")
@@ -81,7 +85,8 @@ def run_seed(config: str | Path, seed: int, run_dir: Path, generations: int, ove
 
 
 def evaluate_seed(run_dir: Path, seed: int, episodes: int, curve_episodes: int, workers: int,
-                  say: Callable[[str], None] = print) -> SeedResult:
+                  say: Callable[[str], None] = print, backend: str = "processes",
+                  scheduler: str = "local") -> SeedResult:
     """Score one seed's champion (cached in ``run_dir/study_eval.json`` for the same champion and settings)."""
     champion = load_champion(run_dir / "champion.json")
     key = {"generation": champion.generation, "connections": champion.connections, "episodes": episodes,
@@ -92,16 +97,17 @@ def evaluate_seed(run_dir: Path, seed: int, episodes: int, curve_episodes: int, 
         if stored.get("key") == key:
             return SeedResult(**stored["result"])
     say(f"seed {seed}: evaluating the champion ({champion.connections} connections) ...")
-    result = judge(champion, seed, episodes, curve_episodes, workers)
+    result = judge(champion, seed, episodes, curve_episodes, workers, backend, scheduler)
     result.wall_seconds = _wall_seconds(run_dir)
     write_json_atomic(cache, {"key": key, "result": asdict(result)})
     return result
 
 
-def judge(champion: Champion, seed: int, episodes: int, curve_episodes: int, workers: int) -> SeedResult:
-    """The four conditions and the reward-versus-weight curve of one champion."""
+def judge(champion: Champion, seed: int, episodes: int, curve_episodes: int, workers: int,
+          backend: str = "processes", scheduler: str = "local") -> SeedResult:
+    """The four conditions and the reward-versus-weight curve of one champion (results never depend on the backend)."""
     weights = np.linspace(-2.0, 2.0, CURVE_POINTS)
-    with RolloutRunner(champion_task(champion), workers) as runner:
+    with RolloutRunner(champion_task(champion), workers, backend=backend, scheduler=scheduler) as runner:
         rows = four_conditions(champion, episodes, seed=0, runner=runner)
         curve = evaluate_weights(champion, weights, curve_episodes, seed=0, runner=runner).rewards.mean(axis=1)
     score, held = curve_summary(weights, curve)

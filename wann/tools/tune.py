@@ -13,6 +13,7 @@ never overwritten.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -167,6 +168,7 @@ def tune_individual(
     select_every: int = DEFAULTS.select_every,
     select_episodes: int = DEFAULTS.select_episodes,
     tick: Callable[[int, int], None] | None = None,
+    runner: RolloutRunner | None = None,
 ) -> IndividualTuneResult:
 
     """Train one weight per live connection with CMA-ES (:mod:`wann.tools.cmaes`) or the numpy ES (:mod:`wann.tools.es`).
@@ -179,7 +181,8 @@ def tune_individual(
     the best-scoring mean (a noisy optimizer's last mean may sit on a dip),
     reported next to the starting point on ``validation_episodes`` seeds used
     nowhere else. ``say(line)`` gets one line per iteration, ``tick(done, total)``
-    the progress.
+    the progress. ``runner``: run on these workers (e.g. a dask cluster)
+    instead of a pool of ``workers`` processes made here.
     """
     say = say or (lambda _msg: None)
     tick = tick or (lambda _done, _total: None)
@@ -188,7 +191,8 @@ def tune_individual(
     if network.n_connections == 0:
         raise UserError("the champion has no live connections to tune")
     t0 = time.perf_counter()
-    with RolloutRunner(task, workers) as runner:
+    with (nullcontext(runner) if runner is not None else RolloutRunner(task, workers)) as runner:
+        steps_at_start = runner.steps
         if start_weight is None:
             stored = champion.extra.get("tuned_shared_weight")
             if stored is not None:
@@ -233,7 +237,7 @@ def tune_individual(
         valid = evaluation_seeds(seed, validation_episodes, VALIDATION_STREAM)
         start_r = runner.grid([network], [float(start_weight)], valid)[0, 0]
         final_r = runner.grid([with_conn_weights(network, best_weights)], [1.0], valid)[0, 0]
-        steps = runner.steps
+        steps = runner.steps - steps_at_start
     conn = {int(i): float(w) for i, w in zip(network.conn_innov.tolist(), best_weights.tolist())}
     return IndividualTuneResult(conn, float(start_weight), Stats.of(start_r), Stats.of(final_r),
                                 history, steps, time.perf_counter() - t0, method, best_score)

@@ -1,0 +1,218 @@
+"""Run folders that are safe: refusal of existing runs, the lock file, stop signals, temp files, bad --out.
+
+Every case runs the real command line in a subprocess.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import popen_cli, run_cli
+from wann.engine.runfolder import CsvLog, LOG_COLUMNS
+
+SMOKE = "configs/smoke.yaml"
+LONG = [SMOKE, "--set", "search.generations=60", "--set", "run.save_every=3"]
+
+
+def _one_line_exit_2(proc, *needles: str) -> str:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def _run_until(proc, generation: int) -> None:
+    for line in proc.stdout:
+        if line.startswith(f"gen {generation:5d}"):
+            return
+    raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
+
+
+@pytest.fixture(scope="module")
+def straight_long(tmp_path_factory) -> Path:
+    """The uninterrupted 60-generation run every interrupted one must reproduce."""
+    out = tmp_path_factory.mktemp("straight") / "run"
+    proc = run_cli(*LONG, "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+# ---- bad --out ----------------------------------------------------------------------------
+
+
+def test_out_that_is_a_file(tmp_path):
+    path = tmp_path / "afile"
+    path.write_text("keep me\n")
+    _one_line_exit_2(run_cli(SMOKE, "--out", str(path)), f"--out {path}: is a file, not a folder")
+    assert path.read_text() == "keep me\n"
+
+
+def test_out_under_a_file(tmp_path):
+    path = tmp_path / "afile"
+    path.write_text("")
+    _one_line_exit_2(run_cli(SMOKE, "--out", str(path / "run")), f"--out {path / 'run'}: cannot create the folder")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder; /sys is tested below")
+def test_out_in_an_unwritable_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        _one_line_exit_2(run_cli(SMOKE, "--out", str(locked / "run")), f"--out {locked / 'run'}", "Permission denied")
+        _one_line_exit_2(run_cli(SMOKE, "--out", str(locked)), f"--out {locked}: folder is not writable")
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("out", ["/proc/wann-run", "/sys/wann-run", "/proc/self/wann-run"])
+def test_out_under_a_system_folder(out):
+    if not Path(out).parent.is_dir():
+        pytest.skip(f"no {Path(out).parent} here")
+    _one_line_exit_2(run_cli(SMOKE, "--out", out), f"--out {out}: cannot create the folder")
+
+
+# ---- existing run folders -------------------------------------------------------------------
+
+
+def test_existing_run_is_refused_unless_resumed_or_overwritten(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(SMOKE, "--out", str(out), "--quiet").returncode == 0
+    files = lambda: {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".lock"}  # noqa: E731
+    before = files()
+    line = _one_line_exit_2(run_cli(SMOKE, "--out", str(out), "--seed", "5"), f"--out {out}: already holds a run")
+    assert "--resume" in line and "--overwrite" in line
+    assert files() == before  # untouched
+    (out / "notes.txt").write_text("mine\n")
+    proc = run_cli(SMOKE, "--out", str(out), "--seed", "5", "--overwrite", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "champion.json").read_text())["seed"] == 5
+    assert (out / "notes.txt").read_text() == "mine\n"  # only the run's own files are replaced
+    # an empty folder, e.g. from mktemp, is fine
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli(SMOKE, "--out", str(empty), "--quiet").returncode == 0
+
+
+def test_a_failed_start_leaves_no_folder(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("evaluation:\n  shared_weights: []\n")
+    _one_line_exit_2(run_cli(str(bad), "--out", str(tmp_path / "run")), "evaluation.shared_weights")
+    assert not (tmp_path / "run").exists()
+
+
+def test_second_search_into_a_running_folder_is_refused(tmp_path, straight_long):
+    out = tmp_path / "run"
+    first = popen_cli(*LONG, "--out", str(out))
+    try:
+        _run_until(first, 2)
+        first.send_signal(signal.SIGSTOP)  # hold it mid-run (its lock with it) while the others try
+        for extra in ([], ["--overwrite"]):
+            line = _one_line_exit_2(run_cli(*LONG, "--out", str(out), *extra), f"in use by process {first.pid}")
+            assert str(out) in line
+        _one_line_exit_2(run_cli("--resume", str(out)), f"in use by process {first.pid}")
+        first.send_signal(signal.SIGCONT)
+        first.stdout.read()
+        assert first.wait() == 0, first.stderr.read()
+    finally:
+        first.kill()
+    # the first run's files are intact: exactly the uninterrupted run
+    for name in ("log.csv", "champion.json", "config.yaml"):
+        assert (out / name).read_text() == (straight_long / name).read_text(), name
+
+
+# ---- stop signals ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_stop_signal_checkpoints_exits_0_and_resumes_exactly(tmp_path, straight_long, signum):
+    out = tmp_path / "run"
+    proc = popen_cli(*LONG, "--out", str(out))
+    _run_until(proc, 7)
+    proc.send_signal(signum)  # the parent only: its workers must stay quiet
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert stderr == ""
+    state = json.loads((out / "checkpoint.json").read_text())
+    logged = (out / "log.csv").read_text().splitlines()
+    assert state["generation"] == len(logged) - 1  # no generation lost: every logged one is in the checkpoint
+    assert state["generation"] >= 8
+    assert f"checkpoint of generation {state['generation']} written" in stdout
+    resumed = run_cli("--resume", str(out), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "log.csv").read_text() == (straight_long / "log.csv").read_text()
+    assert (out / "champion.json").read_text() == (straight_long / "champion.json").read_text()
+
+
+def test_repeated_interrupts_leave_no_traceback_and_no_broken_file(tmp_path, straight_long):
+    out = tmp_path / "run"
+    for attempt in range(3):
+        proc = popen_cli(*(["--resume", str(out)] if attempt else [*LONG, "--out", str(out)]))
+        _run_until(proc, 8 + 8 * attempt)
+        for k in range(30):  # a volley: Ctrl-C, SIGTERM, SIGHUP while the checkpoint is written
+            proc.send_signal((signal.SIGINT, signal.SIGTERM, signal.SIGHUP)[k % 3])
+            time.sleep(0.002)
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, stderr
+        assert "Traceback" not in stderr, stderr
+        json.loads((out / "checkpoint.json").read_text())  # whole
+        assert not list(out.glob(".*.tmp"))
+    assert run_cli("--resume", str(out), "--quiet").returncode == 0
+    assert (out / "log.csv").read_text() == (straight_long / "log.csv").read_text()
+    assert (out / "champion.json").read_text() == (straight_long / "champion.json").read_text()
+
+
+def test_stale_temp_files_are_cleaned_at_the_next_start(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(SMOKE, "--out", str(out), "--set", "search.generations=2", "--quiet").returncode == 0
+    stale = [out / ".checkpoint.json.k1ll3d.tmp", out / ".champion.json.x.tmp"]
+    for path in stale:
+        path.write_text('{"half": ')
+    (out / "checkpoint.json").write_text((out / "checkpoint.json").read_text())
+    assert run_cli("--resume", str(out), "--quiet").returncode == 0
+    assert not any(p.exists() for p in stale)
+
+
+def test_a_cut_log_row_is_dropped_on_resume(tmp_path):
+    path = tmp_path / "log.csv"
+    full = ",".join(["1.5"] * (len(LOG_COLUMNS) - 1))
+    path.write_text(",".join(LOG_COLUMNS) + "\n" + "".join(f"{g},{full}\n" for g in range(3)) + "1")  # "1" of "12,..."
+    CsvLog(path, LOG_COLUMNS, keep_before=5)
+    assert [r.split(",")[0] for r in path.read_text().splitlines()[1:]] == ["0", "1", "2"]
+    path.write_text(",".join(LOG_COLUMNS) + "\n" + "".join(f"{g},{full}\n" for g in range(3)) + "3,1.5\n")
+    CsvLog(path, LOG_COLUMNS, keep_before=5)
+    assert len(path.read_text().splitlines()) == 4  # header + rows 0-2: row 3 had missing columns
+
+
+def test_a_stop_signal_inside_a_write_waits_for_its_end_and_later_ones_are_ignored():
+    from wann.cli.stopping import GracefulStop, Stopped
+
+    written = []
+    with pytest.raises(Stopped, match="SIGTERM"):
+        with GracefulStop() as stop:
+            with stop.critical():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)  # the handler has run by now, and must not have raised
+                written.append("row")
+            written.append("never")  # Stopped is raised as the write ends
+    assert written == ["row"]
+    with GracefulStop() as stop:
+        with pytest.raises(Stopped):
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)  # stopping already: ignored
+        time.sleep(0.05)
+        assert stop.signame == "SIGHUP"
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the exiting process ignores the rest of a volley
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
