@@ -17,6 +17,8 @@ from wann.tools.runner import Stats  # noqa: E402
 from wann.tasks import resolve_task  # noqa: E402
 from wann.tasks.wrappers import NoFallPenalty  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real searches and tool runs through the command line
+
 SCALE, MOTORS_TORQUE = 30.0, 80.0  # gymnasium's bipedal_walker constants
 
 

@@ -19,6 +19,8 @@ from wann.engine.dask_backend import DaskBackend, run_job  # noqa: E402
 from wann.engine.evaluator import Evaluator, SerialBackend  # noqa: E402
 from wann.engine.search import WannSearch  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real searches and tool runs through the command line
+
 SMOKE = "configs/smoke.yaml"
 
 

@@ -17,6 +17,8 @@ from wann.engine.genome import initial_genome
 from wann.engine.network import compile_genome, forward
 from wann.errors import UserError
 
+pytestmark = pytest.mark.slow  # real searches and tool runs through the command line
+
 SMOKE = "configs/smoke.yaml"
 
 

@@ -88,6 +88,7 @@ def test_lockstep_with_individual_weights_and_nan_outputs():
     assert np.all(np.isfinite(lock))  # a NaN output means no force, never a NaN reward
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("saved_file", ["swingup_population.json.gz", "swingup_population_gen256.json.gz"])
 def test_lockstep_on_a_saved_real_population(saved_file):
     """Populations of a real configs/cartpole.yaml run (seed 0): after 1,024 and after 256 generations."""

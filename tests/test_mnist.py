@@ -236,6 +236,7 @@ def test_bad_task_options(mnist_dir, kwargs, message):
 # ---- the command lines ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mnist_small_config_runs_end_to_end(mnist_dir, tmp_path):
     run = tmp_path / "run"
     kwargs = f"task.kwargs={{path: '{mnist_dir}'}}"
@@ -259,6 +260,7 @@ def test_mnist_small_config_runs_end_to_end(mnist_dir, tmp_path):
     assert load_config(ROOT / "configs" / "mnist.yaml", [kwargs]).search.pop_size == 960
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["missing", "truncated", "magic"])
 def test_search_with_bad_files_stops_before_writing(tmp_path, damage):
     folder = write_mnist(tmp_path / "m", gz=False, n_train=20, n_test=10)
@@ -279,6 +281,7 @@ def test_search_with_bad_files_stops_before_writing(tmp_path, damage):
     assert check.returncode == 2 and len(check.stderr.strip().splitlines()) == 1 and str(labels) in check.stderr
 
 
+@pytest.mark.slow
 def test_data_tool_verifies_a_folder(mnist_dir):
     proc = run_cli("mnist", "--path", str(mnist_dir), module="wann.data")
     assert proc.returncode == 0, proc.stderr
@@ -338,6 +341,7 @@ def server(tmp_path):
     httpd.server_close()
 
 
+@pytest.mark.slow
 def test_download_fetches_checks_and_skips_present_files(server, tmp_path):
     url, sums, files = server
     dest = tmp_path / "data"
@@ -354,6 +358,7 @@ def test_download_fetches_checks_and_skips_present_files(server, tmp_path):
     assert again == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, message", [("bad", "sha256 mismatch"), ("cut", "transfer interrupted")])
 def test_failed_download_leaves_nothing(server, tmp_path, kind, message):
     url, sums, _files = server
@@ -367,6 +372,7 @@ def test_failed_download_leaves_nothing(server, tmp_path, kind, message):
     assert list(dest.iterdir()) == []  # no file, no .part
 
 
+@pytest.mark.slow
 def test_checksum_file_must_list_every_file(tmp_path):
     sums = tmp_path / "sums"
     sums.write_text("0" * 64 + "  train-images-idx3-ubyte.gz\n")

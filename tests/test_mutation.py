@@ -118,6 +118,7 @@ def assert_unchanged(g: Genome, snap: dict) -> None:
 # ----------------------------------------------------------------------------- 10,000 mutations
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_ten_thousand_random_mutations_stay_valid(seed):
     """5 seeds x 10 lineages x 200 mutations, one per generation, as the search applies them."""

@@ -15,6 +15,8 @@ import pytest
 from tests.helpers import popen_cli, run_cli
 from wann.engine.runfolder import CsvLog, LOG_COLUMNS
 
+pytestmark = pytest.mark.slow  # real searches and tool runs through the command line
+
 SMOKE = "configs/smoke.yaml"
 LONG = [SMOKE, "--set", "search.generations=60", "--set", "run.save_every=3"]
 
