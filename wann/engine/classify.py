@@ -120,3 +120,11 @@ def classification_metrics(
         "cross_entropy_per_weight": [float(v) for v in row_loss.mean(axis=1)],
         "n": int(len(y)),
     }
+
+
+def held_out_metrics(network: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[float]) -> dict[str, Any]:
+    """The numbers a classification champion stores for its test set: accuracy per weight, mean, best,
+    ensemble, cross-entropy per weight and the number of test rows."""
+    test = classification_metrics(network, x, y, weights)
+    keys = ("accuracy_per_weight", "accuracy_mean", "accuracy_best", "accuracy_ensemble", "cross_entropy_per_weight")
+    return {**{k: test[k] for k in keys}, "n_test": test["n"]}

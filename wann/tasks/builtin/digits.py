@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from wann.engine.classify import classification_metrics, classify_shard
+from wann.engine.classify import classification_metrics, classify_shard, held_out_metrics
 from wann.errors import UserError
 from wann.tasks.base import ActionRule, Task
 from wann.tasks.registry import register_task
@@ -128,15 +128,9 @@ def digits_shard_evaluator(task, batch, weights, seeds, max_steps, kernel=None) 
 def digits_champion_metrics(network, weights) -> dict[str, Any]:
     """Held-out (and training) accuracy of a champion per weight, mean, best and ensemble."""
     data = load_digits_split()
-    test = classification_metrics(network, data.x_test, data.y_test, weights)
     train = classification_metrics(network, data.x_train, data.y_train, weights)
     metrics: dict[str, Any] = {
-        "accuracy_per_weight": test["accuracy_per_weight"],
-        "accuracy_mean": test["accuracy_mean"],
-        "accuracy_best": test["accuracy_best"],
-        "accuracy_ensemble": test["accuracy_ensemble"],
-        "cross_entropy_per_weight": test["cross_entropy_per_weight"],
-        "n_test": test["n"],
+        **held_out_metrics(network, data.x_test, data.y_test, weights),
         "train_accuracy_per_weight": train["accuracy_per_weight"],
         "train_accuracy_mean": train["accuracy_mean"],
         "train_accuracy_best": train["accuracy_best"],

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from wann.engine.classify import classification_metrics, classify_shard
+from wann.engine.classify import classify_shard, held_out_metrics
 from wann.errors import UserError
 from wann.tasks.base import ActionRule, Task
 from wann.tasks.mnist_data import PREPROCESS_ORDERS, load_mnist, preprocess
@@ -136,14 +136,8 @@ def mnist_champion_metrics(network, weights, options: MnistOptions) -> dict[str,
     """Held-out accuracy on the test files: per weight, mean, best and the ensemble over weights."""
 
     data = load_data(options.path, options.preprocess)
-    test = classification_metrics(network, data.x_test, data.y_test, weights)
     return {
-        "accuracy_per_weight": test["accuracy_per_weight"],
-        "accuracy_mean": test["accuracy_mean"],
-        "accuracy_best": test["accuracy_best"],
-        "accuracy_ensemble": test["accuracy_ensemble"],
-        "cross_entropy_per_weight": test["cross_entropy_per_weight"],
-        "n_test": test["n"],
+        **held_out_metrics(network, data.x_test, data.y_test, weights),
         "shared_weights": [float(v) for v in np.asarray(weights, dtype=np.float64)],
         "preprocess": options.preprocess,
     }
