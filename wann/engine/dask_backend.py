@@ -104,6 +104,7 @@ class DaskBackend:
         from distributed import Client, LocalCluster
 
         self.close()
+        _quiet_client_logs(logging.ERROR)  # lost connections are reported by us, in one line
         if self.scheduler == "local":
             with _children_ignore_terminal_signals():
                 self._cluster = LocalCluster(n_workers=self._requested, threads_per_worker=1, processes=True,
@@ -147,9 +148,7 @@ class DaskBackend:
         if self._lost:
             # The caller has said what happened in one line (BackendLost, or a stop signal): the
             # client's reconnect attempts and its cut gather task must not add tracebacks.
-            for name in [n for n in logging.root.manager.loggerDict if n.startswith(("distributed", "asyncio"))]:
-                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-            logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+            _quiet_client_logs(logging.CRITICAL + 1)
         if client is not None:
             if cluster is None and self._plugin_name and client.status == "running":
                 try:
@@ -160,6 +159,14 @@ class DaskBackend:
         if cluster is not None:
             cluster.close()
         self._plugin_name = None
+
+
+def _quiet_client_logs(level: int) -> None:
+    """Raise the level of this process's distributed and asyncio loggers (the client side only)."""
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith(("distributed", "asyncio"))]:
+        logging.getLogger(name).setLevel(level)
+    for name in ("distributed", "asyncio"):
+        logging.getLogger(name).setLevel(level)
 
 
 @contextmanager
