@@ -9,6 +9,7 @@ and shard sizes.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol, Sequence
@@ -120,13 +121,24 @@ class ProcessBackend:
         return self._pool.map(_run_in_pool, jobs, chunksize=1)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        """Stop the workers. Never hangs: a pool whose terminate() blocks (its task thread stuck on a
+        queue lock after an interrupt) has its workers killed and is left behind."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        stopper = threading.Thread(target=pool.terminate, daemon=True)
+        stopper.start()
+        stopper.join(TERMINATE_TIMEOUT)
+        if stopper.is_alive():
+            for process in list(getattr(pool, "_pool", [])):
+                if process.is_alive():
+                    process.kill()
+            return
+        pool.join()
 
 
 BACKENDS = ("serial", "processes", "dask")
+TERMINATE_TIMEOUT = 10.0  # seconds a pool's terminate() may take before its workers are killed
 
 
 def make_backend(name: str, workers: int, scheduler: str = "local") -> Backend:
