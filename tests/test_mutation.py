@@ -521,6 +521,33 @@ def test_reference_add_connection_never_closes_a_cycle_through_a_disabled_gene()
     assert (1, 4) in picked and (6, 2) in picked  # other links to deeper layers are made
 
 
+def test_reference_add_node_keeps_a_split_hidden_link_enabled():
+    # input 0, bias 1, output 2, hidden 3 -> 4: only the link to split is enabled in the first genome
+    nodes = [(0, I), (1, B), (2, O), (3, H), (4, H)]
+    hidden_link = hand_genome(nodes, [(0, 3, False), (3, 4, True), (4, 2, False)])
+    outer_link = hand_genome(nodes, [(0, 3, True), (3, 4, False), (4, 2, False)])
+    acts = np.array([1, 5], dtype=np.int8)
+    for genome, keep_expected in ((hidden_link, True), (outer_link, False)):
+        for keep in (False, True):
+            tracker = InnovationTracker(next_node_id=5, next_innovation=3)
+            child = add_node(genome, np.random.default_rng(0), tracker, acts, keep_hidden_links=keep)
+            validate_genome(child)
+            split = int(np.flatnonzero(genome.conn_enabled)[0])
+            assert bool(child.conn_enabled[split]) == (keep and keep_expected)
+            assert child.node_id[-1] == 5 and child.node_kind[-1] == H
+            src, dst = int(genome.conn_src[split]), int(genome.conn_dst[split])
+            assert [(int(a), int(b)) for a, b in zip(child.conn_src[-2:], child.conn_dst[-2:])] == [(src, 5), (5, dst)]
+            assert child.conn_enabled[-2:].all()
+    # through the roulette: only add_node is drawn
+    rates = MutationRates(add_connection=0.0, add_node=1.0, enable_connection=0.0, change_activation=0.0)
+    tracker = InnovationTracker(next_node_id=5, next_innovation=3)
+    child = mutate(hidden_link, np.random.default_rng(0), tracker, rates, acts, node_rule="reference")
+    assert int(child.conn_enabled.sum()) == 3  # 3->4 kept, plus 3->5 and 5->4
+    tracker = InnovationTracker(next_node_id=5, next_innovation=3)
+    child = mutate(hidden_link, np.random.default_rng(0), tracker, rates, acts)
+    assert int(child.conn_enabled.sum()) == 2
+
+
 def test_clone_fallback_keeps_an_unchanged_child_when_the_drawn_mutation_cannot_apply():
     # every input feeds the output, no hidden node, nothing disabled: only add_node can apply
     g = hand_genome([(0, I), (1, I), (2, B), (3, O)], [(0, 3, True), (1, 3, True), (2, 3, True)])

@@ -109,3 +109,25 @@ def test_study_rejects_bad_seeds_before_running(tmp_path):
     proc = run_cli("configs/smoke.yaml", "--seeds", "1", "1", "--out", str(tmp_path / "s"), module="wann.study")
     assert proc.returncode == 2 and proc.stderr.startswith("error: --seeds: 1 1: give distinct seeds")
     assert not (tmp_path / "s").exists()
+
+
+def test_fixed_sampling_without_parity_options_logs_what_the_search_logged_before_them():
+    """tests/data/smoke_log_before_issue8.csv was written by commit 4f70606 (before weight sampling and the
+    parity options existed): configs/smoke.yaml with pop 32 for 24 generations, seed 1."""
+    import csv
+    from pathlib import Path
+
+    from wann.engine.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    with open(root / "tests" / "data" / "smoke_log_before_issue8.csv", newline="") as f:
+        before = list(csv.DictReader(f))
+    config = load_config(root / "configs" / "smoke.yaml", ["search.generations=24", "search.pop_size=32"])
+    assert config.evaluation.weight_sampling == "fixed" and config.search.parent_selection == "tournament"
+    search = WannSearch(config)
+    with Evaluator(search.task, config.evaluation.shared_weights, SerialBackend()) as ev:
+        logged = [search.step(ev) for _ in range(24)]
+    assert len(before) == 24
+    for old, new in zip(before, logged):
+        for column, value in old.items():
+            assert float(value) == float(new[column]), (old["generation"], column)

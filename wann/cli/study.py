@@ -14,7 +14,8 @@ from wann.engine.jsonio import write_json_atomic, write_text_atomic
 from wann.errors import UserError
 from wann.tools.convert import champion_from_reference, read_reference_matrix
 from wann.tools.evaluate import PAPER_SWINGUP, evaluate_weights
-from wann.tools.study import CURVE_POINTS, evaluate_seed, markdown_table, plot_curves, run_seed
+from wann.tools.study import (CURVE_POINTS, REFERENCE_SAMPLE_RUN, evaluate_seed, markdown_table, plot_curves,
+                              progress_table, run_seed, search_progress)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,11 +72,16 @@ def run(args: argparse.Namespace) -> int:
                                                workers=workers).rewards.mean(axis=1))
     paper = PAPER_SWINGUP if config.task.name == "wann/CartPoleSwingUp-v1" else None
     table = markdown_table(results, {c: m for c, (m, _s) in paper.items()} if paper else None)
+    search_curves = {seed: search_progress(out / f"seed{seed}") for seed in args.seeds}
+    progress_md = progress_table(search_curves, REFERENCE_SAMPLE_RUN if paper else None)
+    if progress_md:
+        table += "\n\n" + progress_md
     figure = plot_curves(results, out / "study_curves.png", reference, title=f"{config.run.name}: reward vs shared weight")
     write_text_atomic(out / "study.md", table + "\n")
     write_json_atomic(out / "study.json", {
         "config": str(args.config), "overrides": args.overrides, "seeds": args.seeds, "episodes": args.episodes,
         "curve_episodes": args.curve_episodes, "results": [r.__dict__ for r in results],
+        "search_progress": {str(seed): {str(g): list(v) for g, v in cells.items()} for seed, cells in search_curves.items()},
         "reference_curve": None if reference is None else [list(map(float, reference[0])), list(map(float, reference[1]))],
     })
     print(table)

@@ -69,6 +69,7 @@ class SearchConfig:
     parent_selection: str = param("tournament", "tournament: the best of tournament_size; best_of_two: the better of two tournament winners, as the reference code (an effective tournament twice as large)", choices=("tournament", "best_of_two"))
     mutation_fallback: str = param("redraw", "when the drawn mutation cannot apply: redraw among the others, or clone (an unchanged child, as the reference code)", choices=("redraw", "clone"))
     add_connection_rule: str = param("uniform", "uniform: any unlinked shallower->deeper pair, depth from every gene; reference: a random source, then a target, layers from enabled genes, as the reference code", choices=("uniform", "reference"))
+    add_node_rule: str = param("standard", "standard: the split link is disabled; reference: a split link between two hidden nodes stays enabled, as in the reference code (where a disabled hidden-to-hidden gene still conducts)", choices=("standard", "reference"))
 
 
 @dataclass

@@ -6,7 +6,8 @@ By default the roulette then draws again among the operators that can
 apply, in proportion to their probabilities, so an inapplicable operator
 never turns into a silent "no change". Two options reproduce the reference
 code instead (``search.mutation_fallback: clone``: the child is an unchanged
-copy; ``search.add_connection_rule: reference``: :func:`add_connection_reference`).
+copy; ``search.add_connection_rule: reference``: :func:`add_connection_reference`;
+``search.add_node_rule: reference``: :func:`add_node` with ``keep_hidden_links``).
 """
 from __future__ import annotations
 
@@ -133,8 +134,16 @@ def add_node(
     rng: np.random.Generator,
     tracker: InnovationTracker,
     hidden_activations: np.ndarray,
+    keep_hidden_links: bool = False,
 ) -> Genome | None:
-    """Split an enabled connection s->d into s->new->d; None if none is enabled."""
+    """Split an enabled connection s->d into s->new->d; None if none is enabled.
+
+    The split link is disabled, except with ``keep_hidden_links`` when both
+    its ends are hidden nodes: the reference code's getNodeOrder marks
+    disabled hidden-to-hidden genes live (it sets the hidden block of the
+    weight matrix to 1 in place, NaN included), so there such a split adds
+    a parallel path and one more connection instead of replacing the link.
+    """
     enabled = np.flatnonzero(genome.conn_enabled)
     if len(enabled) == 0:
         return None
@@ -143,7 +152,9 @@ def add_node(
     node, innov_in, innov_out = tracker.split(src, dst)
     act = hidden_activations[rng.integers(len(hidden_activations))]
     child = genome.copy()
-    child.conn_enabled[k] = False
+    keep = keep_hidden_links and all(genome.node_kind[genome.node_id == n][0] == NodeKind.HIDDEN for n in (src, dst))
+    if not keep:
+        child.conn_enabled[k] = False
     child.node_id = np.append(child.node_id, node)
     child.node_kind = np.append(child.node_kind, np.int8(NodeKind.HIDDEN))
     child.node_act = np.append(child.node_act, np.int8(act))
@@ -188,6 +199,7 @@ def mutate(
     hidden_activations: np.ndarray,
     fallback: str = "redraw",
     connection_rule: str = "uniform",
+    node_rule: str = "standard",
 ) -> Genome:
     """Apply exactly one structural change chosen by roulette.
 
@@ -195,12 +207,14 @@ def mutate(
     roulette draws again, so the result is an unchanged copy only when no
     operator can apply at all; "clone": the child is an unchanged copy, as
     in the reference code. ``connection_rule`` "uniform" uses
-    :func:`add_connection`, "reference" :func:`add_connection_reference`.
+    :func:`add_connection`, "reference" :func:`add_connection_reference`;
+    ``node_rule`` "reference" keeps a split hidden-to-hidden link enabled
+    (:func:`add_node`).
     """
     link = add_connection if connection_rule == "uniform" else add_connection_reference
     operators = {
         "add_connection": lambda: link(genome, rng, tracker),
-        "add_node": lambda: add_node(genome, rng, tracker, hidden_activations),
+        "add_node": lambda: add_node(genome, rng, tracker, hidden_activations, node_rule == "reference"),
         "enable_connection": lambda: enable_connection(genome, rng),
         "change_activation": lambda: change_activation(genome, rng, hidden_activations),
     }

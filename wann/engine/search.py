@@ -159,7 +159,7 @@ class WannSearch:
         for w in winners:
             children.append(
                 mutate(pool[int(w)], self.rng, self.tracker, self.rates, self.hidden_activations,
-                       s.mutation_fallback, s.add_connection_rule)
+                       s.mutation_fallback, s.add_connection_rule, s.add_node_rule)
             )
             parents.append(int(w))
         return children, parents

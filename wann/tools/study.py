@@ -26,6 +26,12 @@ from wann.tools.evaluate import CONDITIONS, evaluate_weights, four_conditions
 from wann.tools.runner import RolloutRunner
 
 CURVE_POINTS = 41  # reward-versus-weight grid over [-2, 2]
+PROGRESS_MARKS = (64, 128, 256, 512, 1024)  # generations at which the search's progress is tabulated
+PROGRESS_WINDOW = 16  # generations averaged at each mark (the generation-best mean is noisy)
+# The reference code's published sample run (laptop settings: pop 64, elite 0.05, tournament 4), swing-up:
+# generation -> (generation-best mean fitness, median connections).
+REFERENCE_SAMPLE_RUN = {64: (435.0, 17.0), 128: (435.0, 27.0), 256: (554.0, 62.0), 512: (601.0, 136.0),
+                        1024: (629.0, 290.0)}
 SMALL_WEIGHT = 0.25  # |w| below this is left out of the curve score (no network works at w = 0)
 
 
@@ -129,6 +135,47 @@ def _wall_seconds(run_dir: Path) -> float | None:
         return float(lines[-1].split(",")[-1]) if len(lines) > 1 else None
     except ValueError:
         return None
+
+
+def search_progress(run_dir: Path, marks: Sequence[int] = PROGRESS_MARKS,
+                    window: int = PROGRESS_WINDOW) -> dict[int, tuple[float, float]]:
+    """Generation -> (mean of the generation-best mean, mean of the median connections) over the
+    ``window`` generations before it, for every mark the run's ``log.csv`` reaches."""
+    import csv
+
+    with open(run_dir / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    best = np.array([float(r["best_mean"]) for r in rows])
+    conns = np.array([float(r["median_connections"]) for r in rows])
+    return {g: (float(best[g - window:g].mean()), float(conns[g - window:g].mean()))
+            for g in marks if window <= g <= len(rows)}
+
+
+def progress_table(progress: dict[int, dict[int, tuple[float, float]]],
+                   reference: dict[int, tuple[float, float]] | None = None) -> str:
+    """Markdown table of the search's progress per seed (best mean, median connections), their median,
+    and, when given, the reference's run and the ratio of our median to it."""
+    marks = sorted({g for per_seed in progress.values() for g in per_seed})
+    if not marks:
+        return ""
+    lines = [f"generation-best mean (average of {PROGRESS_WINDOW} generations) and median connections",
+             "", "| generation | " + " | ".join(str(g) for g in marks) + " |", "|" + "---|" * (len(marks) + 1)]
+
+    def row(label: str, cells: dict[int, tuple[float, float]]) -> str:
+        return f"| {label} | " + " | ".join(
+            f"{cells[g][0]:.0f} ({cells[g][1]:.0f})" if g in cells else "-" for g in marks) + " |"
+
+    if reference:
+        lines.append(row("reference sample run", reference))
+    for seed, cells in progress.items():
+        lines.append(row(f"seed {seed}", cells))
+    median = {g: (float(np.median([c[g][0] for c in progress.values() if g in c])),
+                  float(np.median([c[g][1] for c in progress.values() if g in c]))) for g in marks}
+    lines.append(row("median", median))
+    if reference:
+        lines.append("| median / reference | " + " | ".join(
+            f"{median[g][0] / reference[g][0]:.3f}" if g in reference else "-" for g in marks) + " |")
+    return "\n".join(lines)
 
 
 # ---- the report ------------------------------------------------------------------------
