@@ -32,7 +32,7 @@ def test_progress_table_has_median_and_ratio_to_the_reference():
     table = progress_table(progress, {64: (435.0, 17.0), 256: (554.0, 62.0)}).splitlines()
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in table if line.startswith("| ")}
     assert rows["generation"] == ["64", "256"]
-    assert rows["reference sample run"] == ["435 (17)", "554 (62)"]
+    assert rows["reference sample run (laptop settings: pop 64)"] == ["435 (17)", "554 (62)"]
     assert rows["seed 1"] == ["420 (14)", "560 (70)"]
     assert rows["median"] == ["420 (14)", "560 (60)"]
     assert rows["median / reference"] == [f"{420 / 435:.3f}", f"{560 / 554:.3f}"]

@@ -166,7 +166,7 @@ def progress_table(progress: dict[int, dict[int, tuple[float, float]]],
             f"{cells[g][0]:.0f} ({cells[g][1]:.0f})" if g in cells else "-" for g in marks) + " |"
 
     if reference:
-        lines.append(row("reference sample run", reference))
+        lines.append(row("reference sample run (laptop settings: pop 64)", reference))
     for seed, cells in progress.items():
         lines.append(row(f"seed {seed}", cells))
     median = {g: (float(np.median([c[g][0] for c in progress.values() if g in c])),
