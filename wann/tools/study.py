@@ -23,6 +23,7 @@ from wann.engine.champion import Champion, champion_task, load_champion
 from wann.engine.jsonio import read_json, write_json_atomic
 from wann.errors import UserError
 from wann.tools.evaluate import CONDITIONS, evaluate_weights, four_conditions
+from wann.tools.plot import read_log
 from wann.tools.runner import RolloutRunner
 
 CURVE_POINTS = 41  # reward-versus-weight grid over [-2, 2]
@@ -141,14 +142,10 @@ def search_progress(run_dir: Path, marks: Sequence[int] = PROGRESS_MARKS,
                     window: int = PROGRESS_WINDOW) -> dict[int, tuple[float, float]]:
     """Generation -> (mean of the generation-best mean, mean of the median connections) over the
     ``window`` generations before it, for every mark the run's ``log.csv`` reaches."""
-    import csv
-
-    with open(run_dir / "log.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    best = np.array([float(r["best_mean"]) for r in rows])
-    conns = np.array([float(r["median_connections"]) for r in rows])
+    log = read_log(run_dir)
+    best, conns = log["best_mean"], log["median_connections"]
     return {g: (float(best[g - window:g].mean()), float(conns[g - window:g].mean()))
-            for g in marks if window <= g <= len(rows)}
+            for g in marks if window <= g <= len(best)}
 
 
 def progress_table(progress: dict[int, dict[int, tuple[float, float]]],
