@@ -114,6 +114,29 @@ def test_crowding_constant_objective_contributes_nothing():
     assert np.all(np.isfinite(d[1:3]))
 
 
+# a front of (mean reward, 1/connections): a (100, 1), b (150, 0.5), c (300, 0.25), d (400, 0.2)
+FRONT = np.array([[100.0, 1.0], [150.0, 0.5], [300.0, 0.25], [400.0, 0.2]])
+
+
+def test_reference_crowding_multiplies_gaps_by_the_misparenthesised_factor():
+    d = crowding_distance(FRONT, "reference")
+    # mean: factor |1/400 - 100| = 99.9975; b gap 300 - 100, c gap 400 - 150
+    # 1/conn: factor |1/1 - 0.2| = 0.8; b gap 1 - 0.25, c gap 0.5 - 0.2
+    assert np.isinf(d[0]) and np.isinf(d[3])
+    assert d[1] == pytest.approx(200 * 99.9975 + 0.75 * 0.8, rel=1e-12)
+    assert d[2] == pytest.approx(250 * 99.9975 + 0.3 * 0.8, rel=1e-12)
+    standard = crowding_distance(FRONT)
+    assert standard[1] == pytest.approx(200 / 300 + 0.75 / 0.8) and standard[2] == pytest.approx(250 / 300 + 0.3 / 0.8)
+
+
+def test_reference_crowding_reorders_the_front_by_mean_gaps():
+    # standard NSGA-II puts b (larger normalised gaps) before c; the reference's factor puts c first
+    assert nsga_order(FRONT)[0].tolist() == [0, 3, 1, 2]
+    assert nsga_order(FRONT, "reference")[0].tolist() == [0, 3, 2, 1]
+    with pytest.raises(ValueError, match="crowding rule"):
+        crowding_distance(FRONT, "nsga3")
+
+
 @pytest.mark.parametrize("n", [1, 2])
 def test_crowding_tiny_fronts_are_all_boundary(n):
     assert np.all(np.isinf(crowding_distance(np.arange(2.0 * n).reshape(n, 2))))

@@ -193,7 +193,8 @@ def test_shipped_configs_load():
 
 @pytest.mark.slow
 def test_reference_parity_options_run_and_resume_exactly():
-    parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference"}
+    parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference",
+              "add_node_rule": "reference", "crowding": "reference"}
     config = _small_config(generations=8, **parity)
     with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:
         straight = WannSearch(config)

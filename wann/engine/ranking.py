@@ -60,12 +60,20 @@ def _front_numbers(obj):
     return front_of
 
 
-def crowding_distance(objectives: np.ndarray) -> np.ndarray:
+CROWDING_RULES = ("standard", "reference")
+
+
+def crowding_distance(objectives: np.ndarray, rule: str = "standard") -> np.ndarray:
     """Crowding distance of each point of one front (boundary points get inf).
 
-    Each objective's gap is divided by that objective's range over the front
-    (the reference code multiplies by a misparenthesised factor instead).
+    ``standard``: each objective's gap is divided by that objective's range
+    over the front (NSGA-II). ``reference``: the gap is multiplied by
+    ``|1/max - min|`` as the reference code's misparenthesised
+    ``crowd *= abs((1/max-min))`` does, so an objective with large values
+    (mean reward) outweighs one in (0, 1] (1/connections) by orders of magnitude.
     """
+    if rule not in CROWDING_RULES:
+        raise ValueError(f"crowding rule {rule!r}: allowed: {', '.join(CROWDING_RULES)}")
     obj = np.asarray(objectives, dtype=float)
     n, m = obj.shape
     distance = np.zeros(n)
@@ -78,20 +86,26 @@ def crowding_distance(objectives: np.ndarray) -> np.ndarray:
         span = values[-1] - values[0]
         distance[order[0]] = distance[order[-1]] = np.inf
         if span > 0:
-            distance[order[1:-1]] += (values[2:] - values[:-2]) / span
+            gaps = values[2:] - values[:-2]
+            if rule == "reference":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    distance[order[1:-1]] += gaps * abs(1.0 / values[-1] - values[0])
+            else:
+                distance[order[1:-1]] += gaps / span
     return distance
 
 
-def nsga_order(objectives: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nsga_order(objectives: np.ndarray, crowding: str = "standard") -> tuple[np.ndarray, np.ndarray]:
     """Indices best first (front, then larger crowding distance), and each point's front.
 
-    Ties keep the original index order, so the ranking is deterministic.
+    ``crowding`` is the :func:`crowding_distance` rule. Ties keep the
+    original index order, so the ranking is deterministic.
     """
     obj = np.asarray(objectives, dtype=float)
     front_of = np.empty(len(obj), dtype=np.int64)
     order = []
     for f, front in enumerate(nondominated_fronts(obj)):
         front_of[front] = f
-        crowd = crowding_distance(obj[front])
+        crowd = crowding_distance(obj[front], crowding)
         order.extend(front[np.lexsort((front, -crowd))].tolist())
     return np.array(order, dtype=np.int64), front_of

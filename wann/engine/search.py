@@ -175,7 +175,7 @@ class WannSearch:
             objectives = np.column_stack([mean, 1.0 / np.maximum(conns, 1.0)])
         else:
             objectives = np.column_stack([mean, best])
-        order, front_of = nsga_order(objectives)
+        order, front_of = nsga_order(objectives, self.config.search.crowding)
         self.ranked = [self.population[i] for i in order]
         self._ranked_networks = [self._networks[i] for i in order]
         top = int(np.argmax(mean))  # first index among ties
