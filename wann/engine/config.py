@@ -70,7 +70,7 @@ class SearchConfig:
     mutation_fallback: str = param("redraw", "when the drawn mutation cannot apply: redraw among the others, or clone (an unchanged child, as the reference code)", choices=("redraw", "clone"))
     add_connection_rule: str = param("uniform", "uniform: any unlinked shallower->deeper pair, depth from every gene; reference: a random source, then a target, layers from enabled genes, as the reference code", choices=("uniform", "reference"))
     add_node_rule: str = param("standard", "standard: the split link is disabled; reference: a split link between two hidden nodes stays enabled, as in the reference code (where a disabled hidden-to-hidden gene still conducts)", choices=("standard", "reference"))
-    crowding: str = param("standard", "order within a Pareto front: standard NSGA-II crowding distance (gaps / range); reference: gaps x |1/max - min|, the reference code's misparenthesised normalisation (in effect, ordered by mean-reward gaps)", choices=("standard", "reference"))
+    crowding: str = param("standard", "order within a Pareto front: standard NSGA-II crowding distance (gaps / range); reference: gaps x abs(1/max - min), the reference code's misparenthesised normalisation (in effect, ordered by mean-reward gaps)", choices=("standard", "reference"))
 
 
 @dataclass
