@@ -32,8 +32,9 @@ def _one_line_exit_2(proc, *needles: str) -> str:
 
 
 def _run_until(proc, generation: int) -> None:
+    """Read progress lines until one at ``generation`` or later (a resumed run may start past it)."""
     for line in proc.stdout:
-        if line.startswith(f"gen {generation:5d}"):
+        if line.startswith("gen ") and int(line.split()[1]) >= generation:
             return
     raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
 
