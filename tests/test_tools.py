@@ -22,6 +22,7 @@ from wann.engine.champion import Champion, load_champion, save_champion
 from wann.engine.evaluator import Evaluator, run_rollouts
 from wann.engine.genome import initial_genome
 from wann.engine.network import compile_genome, stack_networks
+from wann.errors import UserError
 from wann.tasks import get_task
 from wann.tools.draw import champion_graph, draw_champion, save_figure, write_graphml, write_json_graph
 from wann.tools.es import EvolutionStrategy, centered_ranks
@@ -33,6 +34,7 @@ from wann.tools.evaluate import (
     four_conditions,
     with_conn_weights,
 )
+from wann.tools.pepg import Pepg
 from wann.tools.plot import plot_run, read_log
 from wann.tools.tune import tune_individual, tune_shared
 from wann.tools.watch import watch
@@ -182,29 +184,55 @@ def test_centered_ranks():
     assert shaped.sum() == pytest.approx(0.0, abs=1e-12)
 
 
-def test_es_climbs_a_quadratic_and_resumes_exactly():
-    target = np.array([1.5, -0.5, 0.25, 2.0])
+QUADRATIC_TARGET = np.array([1.5, -0.5, 0.25, 2.0])
 
-    def fitness(x):
-        return -np.sum((x - target) ** 2, axis=1)
 
-    es = EvolutionStrategy(np.zeros(4), np.random.default_rng(1), popsize=20, sigma=0.1, lr=0.05)
-    start = np.linalg.norm(es.mean - target)
-    for _ in range(150):
-        cand = es.ask()
-        np.testing.assert_allclose(cand[0::2] - es.mean, es.mean - cand[1::2], atol=1e-12)  # antithetic pairs
-        es.tell(fitness(cand))
-    assert np.linalg.norm(es.mean - target) < 0.1 * start
+def _quadratic(x):
+    return -np.sum((x - QUADRATIC_TARGET) ** 2, axis=1)
+
+
+def _climb_then_resume(optimizer, twin, iterations, pair_of):
+    """Run ``optimizer`` on the quadratic (checking its +- pairs), then continue it and a restored twin in step."""
+    start = np.linalg.norm(optimizer.mean - QUADRATIC_TARGET)
+    for _ in range(iterations):
+        cand = optimizer.ask()
+        plus, minus = pair_of(cand)
+        np.testing.assert_allclose(plus - optimizer.mean, optimizer.mean - minus, atol=1e-12)
+        optimizer.tell(_quadratic(cand))
+    assert np.linalg.norm(optimizer.mean - QUADRATIC_TARGET) < 0.1 * start
     # state_dict is plain JSON data; restoring it continues the same run
-    state = json.loads(json.dumps(es.state_dict()))
-    twin = EvolutionStrategy(np.zeros(4), np.random.default_rng(99), popsize=20)
-    twin.load_state_dict(state)
+    twin.load_state_dict(json.loads(json.dumps(optimizer.state_dict())))
     for _ in range(5):
-        a, b = es.ask(), twin.ask()
+        a, b = optimizer.ask(), twin.ask()
         assert_array_equal(a, b)
-        es.tell(fitness(a))
-        twin.tell(fitness(b))
-    assert_array_equal(es.mean, twin.mean)
+        optimizer.tell(_quadratic(a))
+        twin.tell(_quadratic(b))
+    assert_array_equal(optimizer.mean, twin.mean)
+
+
+def test_es_climbs_a_quadratic_and_resumes_exactly():
+    es = EvolutionStrategy(np.zeros(4), np.random.default_rng(1), popsize=20, sigma=0.1, lr=0.05)
+    twin = EvolutionStrategy(np.zeros(4), np.random.default_rng(99), popsize=20)
+    _climb_then_resume(es, twin, 150, lambda cand: (cand[0::2], cand[1::2]))  # pairs interleaved
+
+
+def test_pepg_climbs_a_quadratic_narrows_its_sigmas_and_resumes_exactly():
+    pepg = Pepg(np.zeros(4), np.random.default_rng(1), popsize=20, sigma=0.5, lr=0.2)
+    twin = Pepg(np.zeros(4), np.random.default_rng(99), popsize=20)
+    _climb_then_resume(pepg, twin, 300, lambda cand: (cand[:10], cand[10:]))  # plus half, then minus half
+    assert np.all(pepg.sigma < 0.5)  # near the optimum every sigma has shrunk
+    assert_array_equal(pepg.sigma, twin.sigma)
+
+
+def test_pepg_grows_the_sigma_of_a_direction_that_pays():
+    # fitness rises with |x_0| only: wider draws along x_0 win, so sigma_0 grows and sigma_1 does not
+    pepg = Pepg(np.zeros(2), np.random.default_rng(0), popsize=32, sigma=0.1, lr=1e-6)
+    for _ in range(20):
+        cand = pepg.ask()
+        pepg.tell(np.abs(cand[:, 0]))
+    assert pepg.sigma[0] > 0.3 and pepg.sigma[1] < 0.2
+    with pytest.raises(UserError, match="popsize"):
+        Pepg(np.zeros(2), np.random.default_rng(0), popsize=7)
 
 
 def test_tune_shared_picks_the_best_weight_tried(hand_champion):
@@ -224,7 +252,8 @@ def _weak_champion() -> Champion:
     return Champion(genome, HARD, [1.0], [0.0], 0.0, 1, net.n_connections, 0, 0)
 
 
-@pytest.mark.parametrize("method,settings", [("es", {"lr": 0.05}), ("cma", {"sigma": 0.5})])
+@pytest.mark.parametrize("method,settings", [("es", {"lr": 0.05}), ("cma", {"sigma": 0.5}),
+                                             ("pepg", {"sigma": 0.5, "lr": 0.5})])
 def test_tuning_improves_a_weak_champion(method, settings):
     champion = _weak_champion()
     net = compile_genome(champion.genome)
@@ -236,7 +265,7 @@ def test_tuning_improves_a_weak_champion(method, settings):
     assert len(res.history) == 20
 
 
-@pytest.mark.parametrize("method", ["es", "cma"])
+@pytest.mark.parametrize("method", ["es", "cma", "pepg"])
 def test_tuning_is_deterministic_for_any_worker_count(method):
     champion = _weak_champion()
     runs = [tune_individual(champion, start_weight=0.5, iterations=4, popsize=8, episodes=3, seed=3,
@@ -471,5 +500,5 @@ def test_cma_is_optional(monkeypatch):
     assert resolve_method("auto") == "es"
     with pytest.raises(ValueError, match=r'pip install -e "\.\[cma\]"'):
         CmaStrategy(np.zeros(3), np.random.default_rng(0))
-    with pytest.raises(ValueError, match="allowed: auto, cma, es"):
-        resolve_method("pepg")
+    with pytest.raises(ValueError, match="allowed: auto, cma, es, pepg"):
+        resolve_method("nes")

@@ -57,6 +57,29 @@ class Adam:
         v_hat = self.v / (1.0 - self.beta2**self.t)
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Step size, step count and moments as JSON-ready data."""
+        return {"lr": self.lr, "t": self.t, "m": self.m.tolist(), "v": self.v.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "Adam":
+        """An Adam that continues where :meth:`state_dict` left off."""
+        adam = cls(len(state["m"]), state["lr"])
+        adam.t = int(state["t"])
+        adam.m = np.asarray(state["m"], dtype=np.float64)
+        adam.v = np.asarray(state["v"], dtype=np.float64)
+        return adam
+
+
+def check_pair_settings(popsize: int, sigma: float, lr: float) -> None:
+    """One-line errors for the settings of an optimizer that samples +- pairs and steps with Adam."""
+    if popsize < 2 or popsize % 2:
+        raise UserError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
+    if not sigma > 0:
+        raise UserError(f"sigma: {sigma}: must be > 0")
+    if not lr > 0:
+        raise UserError(f"lr: {lr}: must be > 0")
+
 
 class EvolutionStrategy:
     """Gaussian ES with antithetic pairs, centred-rank fitness shaping and Adam (maximises)."""
@@ -71,12 +94,7 @@ class EvolutionStrategy:
         weight_decay: float = 0.0,
     ) -> None:
         """Start at ``x0``; ``popsize`` must be even (pairs); noise from ``rng`` only."""
-        if popsize < 2 or popsize % 2:
-            raise UserError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
-        if not sigma > 0:
-            raise UserError(f"sigma: {sigma}: must be > 0")
-        if not lr > 0:
-            raise UserError(f"lr: {lr}: must be > 0")
+        check_pair_settings(popsize, sigma, lr)
         self.mean = np.asarray(x0, dtype=np.float64).copy()
         self.rng = rng
         self.popsize = int(popsize)
@@ -122,8 +140,7 @@ class EvolutionStrategy:
             "popsize": self.popsize,
             "weight_decay": self.weight_decay,
             "generation": self.generation,
-            "adam": {"lr": self.optimizer.lr, "t": self.optimizer.t,
-                     "m": self.optimizer.m.tolist(), "v": self.optimizer.v.tolist()},
+            "adam": self.optimizer.state_dict(),
             "rng": self.rng.bit_generator.state,
         }
 
@@ -134,10 +151,6 @@ class EvolutionStrategy:
         self.popsize = int(state["popsize"])
         self.weight_decay = float(state["weight_decay"])
         self.generation = int(state["generation"])
-        adam = state["adam"]
-        self.optimizer = Adam(self.mean.size, adam["lr"])
-        self.optimizer.t = int(adam["t"])
-        self.optimizer.m = np.asarray(adam["m"], dtype=np.float64)
-        self.optimizer.v = np.asarray(adam["v"], dtype=np.float64)
+        self.optimizer = Adam.from_state(state["adam"])
         self.rng.bit_generator.state = state["rng"]
         self._eps = None

@@ -3,8 +3,9 @@
 ``python -m wann.tune CHAMPION --mode shared`` finds the best shared weight
 (a grid over [-2, 2], then a finer grid around the best point) and stores it
 as ``tuned_shared_weight``. ``--mode individual`` starts every live connection
-at the best shared weight and trains one weight per connection with the
-evolution strategy of :mod:`wann.tools.es`; each iteration evaluates the whole
+at the best shared weight and trains one weight per connection with CMA-ES
+(:mod:`wann.tools.cmaes`), the evolution strategy of :mod:`wann.tools.es` or
+PEPG (:mod:`wann.tools.pepg`); each iteration evaluates the whole
 population (plus the current mean) as ONE batch of copies of the network that
 differ only in ``conn_weight``, at shared weight 1.0. The result is a new
 champion file with ``conn_weights`` {innovation: weight}; the input file is
@@ -36,6 +37,7 @@ from wann.errors import UserError
 from wann.tasks import Task
 from wann.tools.cmaes import CmaStrategy, cma_available
 from wann.tools.es import EvolutionStrategy
+from wann.tools.pepg import Pepg
 from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
 
 # Seed streams derived from --seed (disjoint from wann.tools.evaluate's 0-3).
@@ -46,11 +48,11 @@ from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
 class TuneSettings:
     """Budget and step sizes of ``python -m wann.tune`` (the defaults are the README's)."""
 
-    method: str = param("auto", "optimizer: cma (pycma CMA-ES), es (numpy ES), auto = cma when installed")
+    method: str = param("auto", "optimizer: cma (pycma CMA-ES), es (numpy ES), pepg (numpy PEPG, one sigma per weight), auto = cma when installed")
     iterations: int = param(600, "optimizer iterations", min=1)
-    popsize: int = param(64, "candidates per iteration (es: even, antithetic pairs)", min=2)
-    sigma: float = param(0.1, "initial step size (cma) or perturbation std (es)", min=0.0)
-    lr: float = param(0.03, "Adam step size of the es method", min=0.0)
+    popsize: int = param(64, "candidates per iteration (es, pepg: even, antithetic pairs)", min=2)
+    sigma: float = param(0.1, "initial step size (cma) or perturbation std (es, pepg: every weight's initial one)", min=0.0)
+    lr: float = param(0.03, "Adam step size of the es method (pepg: times the mean sigma)", min=0.0)
     episodes: int = param(16, "episodes per ES candidate, fresh seeds every iteration", min=1)
     shared_episodes: int = param(32, "episodes per weight when searching the best shared weight", min=1)
     grid_points: int = param(81, "weights in the grid over [-2, 2] before refining", min=2)
@@ -129,7 +131,7 @@ class IndividualTuneResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # one metrics dict per iteration
     steps: int = 0
     seconds: float = 0.0
-    method: str = "es"  # the optimizer that ran (cma or es)
+    method: str = "es"  # the optimizer that ran (cma, es or pepg)
     selection_mean: float = float("nan")  # the result's mean on the selection episodes
 
 
@@ -142,13 +144,17 @@ def resolve_method(method: str) -> str:
     return method
 
 
-METHODS = ("cma", "es")
+METHODS = ("cma", "es", "pepg")
+LR_METHODS = ("es", "pepg")  # the methods that take a learning rate
 
 
 def make_optimizer(method: str, x0: np.ndarray, rng: np.random.Generator, popsize: int, sigma: float, lr: float):
-    """The ask/tell optimizer for ``method`` (``cma`` or ``es``), started at ``x0``."""
-    if resolve_method(method) == "cma":
+    """The ask/tell optimizer for ``method`` (``cma``, ``es`` or ``pepg``), started at ``x0``."""
+    method = resolve_method(method)
+    if method == "cma":
         return CmaStrategy(x0, rng, popsize=popsize, sigma=sigma)
+    if method == "pepg":
+        return Pepg(x0, rng, popsize=popsize, sigma=sigma, lr=lr)
     return EvolutionStrategy(x0, rng, popsize=popsize, sigma=sigma, lr=lr)
 
 
@@ -171,7 +177,7 @@ def tune_individual(
     runner: RolloutRunner | None = None,
 ) -> IndividualTuneResult:
 
-    """Train one weight per live connection with CMA-ES (:mod:`wann.tools.cmaes`) or the numpy ES (:mod:`wann.tools.es`).
+    """Train one weight per live connection with CMA-ES (:mod:`wann.tools.cmaes`), the numpy ES (:mod:`wann.tools.es`) or PEPG.
 
     Starts every connection at ``start_weight`` (default: the champion's
     ``tuned_shared_weight`` if it has one, else :func:`tune_shared`). Each
@@ -210,7 +216,7 @@ def tune_individual(
         best_weights, best_score = np.array(es.mean), float(runner.grid([network], [float(start_weight)], selection)[0, 0].mean())
         history = []
         say(f"tuning {network.n_connections} connection weights with {method}: {iterations} iterations, "
-            f"popsize {popsize}, sigma {sigma}{f', lr {lr}' if method == 'es' else ''}, "
+            f"popsize {popsize}, sigma {sigma}{f', lr {lr}' if method in LR_METHODS else ''}, "
             f"{episodes} episodes per candidate")
         for it in range(iterations):
             seeds = draw_seeds(episode_rng, episodes)
