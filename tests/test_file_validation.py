@@ -209,9 +209,10 @@ def test_bad_config_values(tmp_path, text, needle):
     ("wann.evaluate", ["--sweep", "0", "inf"], "--sweep: inf: must be a finite number"),
     ("wann.watch", ["--weight", "nan"], "--weight: nan: must be a finite number"),
     ("wann.tune", ["--start-weight", "inf"], "--start-weight: inf: must be a finite number"),
+    ("wann.tune", ["--method", "pepg", "--popsize", "7"], "--popsize: 7: must be even with --method pepg (antithetic pairs)"),
     ("wann.export", ["--weight", "nan", "-o", "/tmp/never-written.py"], "--weight: nan: must be a finite number"),
 ])
-def test_non_finite_numbers_on_the_command_line(base_run, module, args, needle):
+def test_bad_numbers_on_the_command_line(base_run, module, args, needle):
     proc = run_cli(str(base_run / "champion.json"), *args, module=module)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [f"error: {needle}"]

@@ -21,7 +21,7 @@ from wann.engine.network import compile_genome
 from wann.engine.seeds import VALIDATION_STREAM, evaluation_seeds
 from wann.errors import UserError
 from wann.tools.runner import RolloutRunner, Stats
-from wann.tools.tune import DEFAULTS, LR_METHODS, METHODS, resolve_method, setting_doc, tune_individual, tune_shared, tuned_champion
+from wann.tools.tune import DEFAULTS, METHODS, PAIR_METHODS, resolve_method, setting_doc, tune_individual, tune_shared, tuned_champion
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                  "select_episodes"):
         check_positive("--" + name.replace("_", "-"), getattr(args, name))
     method = resolve_method(args.method) if args.mode == "individual" else None
-    if method in LR_METHODS and args.popsize % 2:
+    if method in PAIR_METHODS and args.popsize % 2:
         raise UserError(f"--popsize: {args.popsize}: must be even with --method {method} (antithetic pairs)")
     if args.episodes is not None:
         check_positive("--episodes", args.episodes)
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             "start_mean": res.start.mean, "start_std": res.start.std,
             "method": res.method, "select_every": args.select_every, "select_episodes": args.select_episodes,
             "selection_mean": res.selection_mean, "iterations": args.iterations, "popsize": args.popsize, "sigma": args.sigma,
-            **({"lr": args.lr} if res.method in LR_METHODS else {}),
+            **({"lr": args.lr} if res.method in PAIR_METHODS else {}),
             "episodes_per_candidate": episodes, "seed": args.seed, "source": str(args.champion),
         },
     }, conn_weights=res.conn_weights)

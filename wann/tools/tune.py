@@ -145,7 +145,7 @@ def resolve_method(method: str) -> str:
 
 
 METHODS = ("cma", "es", "pepg")
-LR_METHODS = ("es", "pepg")  # the methods that take a learning rate
+PAIR_METHODS = ("es", "pepg")  # sample +- pairs and step with Adam: an even popsize and a learning rate
 
 
 def make_optimizer(method: str, x0: np.ndarray, rng: np.random.Generator, popsize: int, sigma: float, lr: float):
@@ -216,7 +216,7 @@ def tune_individual(
         best_weights, best_score = np.array(es.mean), float(runner.grid([network], [float(start_weight)], selection)[0, 0].mean())
         history = []
         say(f"tuning {network.n_connections} connection weights with {method}: {iterations} iterations, "
-            f"popsize {popsize}, sigma {sigma}{f', lr {lr}' if method in LR_METHODS else ''}, "
+            f"popsize {popsize}, sigma {sigma}{f', lr {lr}' if method in PAIR_METHODS else ''}, "
             f"{episodes} episodes per candidate")
         for it in range(iterations):
             seeds = draw_seeds(episode_rng, episodes)
