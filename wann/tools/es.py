@@ -71,17 +71,64 @@ class Adam:
         return adam
 
 
-def check_pair_settings(popsize: int, sigma: float, lr: float) -> None:
-    """One-line errors for the settings of an optimizer that samples +- pairs and steps with Adam."""
-    if popsize < 2 or popsize % 2:
-        raise UserError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
-    if not sigma > 0:
-        raise UserError(f"sigma: {sigma}: must be > 0")
-    if not lr > 0:
-        raise UserError(f"lr: {lr}: must be > 0")
+class PairStrategy:
+    """What the optimizers that sample +- pairs and step with Adam share: settings checks, state, metrics.
+
+    Subclasses (:class:`EvolutionStrategy`, :class:`wann.tools.pepg.Pepg`)
+    add their own sampling (``ask``), update (``tell``) and extra state.
+    """
+
+    def __init__(self, x0: np.ndarray, rng: np.random.Generator, popsize: int, sigma: float, lr: float) -> None:
+        """Start at ``x0``; ``popsize`` must be even (pairs); noise from ``rng`` only."""
+        if popsize < 2 or popsize % 2:
+            raise UserError(f"popsize: {popsize}: must be an even number >= 2 (antithetic pairs)")
+        if not sigma > 0:
+            raise UserError(f"sigma: {sigma}: must be > 0")
+        if not lr > 0:
+            raise UserError(f"lr: {lr}: must be > 0")
+        self.mean = np.asarray(x0, dtype=np.float64).copy()
+        self.rng = rng
+        self.popsize = int(popsize)
+        self.optimizer = Adam(self.mean.size, lr)
+        self.generation = 0
+        self._eps: np.ndarray | None = None
+
+    def _step(self, fitness: np.ndarray, update: np.ndarray, **extra: float) -> dict[str, Any]:
+        """Move the mean by ``update``, close the iteration, and return its metrics (with ``extra``)."""
+        self.mean = self.mean + update
+        self.generation += 1
+        self._eps = None
+        return {
+            "generation": self.generation - 1,
+            "fitness_mean": float(fitness.mean()),
+            "fitness_max": float(fitness.max()),
+            "fitness_min": float(fitness.min()),
+            **extra,
+            "step_norm": float(np.linalg.norm(update)),
+        }
+
+    def _state(self, **extra: Any) -> dict[str, Any]:
+        """The shared state as JSON-ready data, with the subclass's ``extra`` entries."""
+        return {
+            "mean": self.mean.tolist(),
+            **extra,
+            "popsize": self.popsize,
+            "generation": self.generation,
+            "adam": self.optimizer.state_dict(),
+            "rng": self.rng.bit_generator.state,
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        """Restore the shared part of :meth:`_state` output."""
+        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self.popsize = int(state["popsize"])
+        self.generation = int(state["generation"])
+        self.optimizer = Adam.from_state(state["adam"])
+        self.rng.bit_generator.state = state["rng"]
+        self._eps = None
 
 
-class EvolutionStrategy:
+class EvolutionStrategy(PairStrategy):
     """Gaussian ES with antithetic pairs, centred-rank fitness shaping and Adam (maximises)."""
 
     def __init__(
@@ -94,15 +141,9 @@ class EvolutionStrategy:
         weight_decay: float = 0.0,
     ) -> None:
         """Start at ``x0``; ``popsize`` must be even (pairs); noise from ``rng`` only."""
-        check_pair_settings(popsize, sigma, lr)
-        self.mean = np.asarray(x0, dtype=np.float64).copy()
-        self.rng = rng
-        self.popsize = int(popsize)
+        super().__init__(x0, rng, popsize, sigma, lr)
         self.sigma = float(sigma)
         self.weight_decay = float(weight_decay)
-        self.optimizer = Adam(self.mean.size, lr)
-        self.generation = 0
-        self._eps: np.ndarray | None = None
 
     def ask(self) -> np.ndarray:
         """Candidates float64[popsize, dim]: rows 2k and 2k+1 are mean +- sigma * eps_k."""
@@ -119,38 +160,14 @@ class EvolutionStrategy:
         grad = shaped @ self._eps / (self.popsize * self.sigma)
         if self.weight_decay:
             grad = grad - self.weight_decay * self.mean
-        update = self.optimizer.step(grad)
-        self.mean = self.mean + update
-        self.generation += 1
-        self._eps = None
-        return {
-            "generation": self.generation - 1,
-            "fitness_mean": float(fitness.mean()),
-            "fitness_max": float(fitness.max()),
-            "fitness_min": float(fitness.min()),
-            "grad_norm": float(np.linalg.norm(grad)),
-            "step_norm": float(np.linalg.norm(update)),
-        }
+        return self._step(fitness, self.optimizer.step(grad), grad_norm=float(np.linalg.norm(grad)))
 
     def state_dict(self) -> dict[str, Any]:
         """The state as JSON-ready data (mean, Adam moments, generation, RNG state)."""
-        return {
-            "mean": self.mean.tolist(),
-            "sigma": self.sigma,
-            "popsize": self.popsize,
-            "weight_decay": self.weight_decay,
-            "generation": self.generation,
-            "adam": self.optimizer.state_dict(),
-            "rng": self.rng.bit_generator.state,
-        }
+        return self._state(sigma=self.sigma, weight_decay=self.weight_decay)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output; the run continues exactly as if never stopped."""
-        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self._restore(state)
         self.sigma = float(state["sigma"])
-        self.popsize = int(state["popsize"])
         self.weight_decay = float(state["weight_decay"])
-        self.generation = int(state["generation"])
-        self.optimizer = Adam.from_state(state["adam"])
-        self.rng.bit_generator.state = state["rng"]
-        self._eps = None

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from wann.tools.es import Adam, centered_ranks, check_pair_settings, checked_fitness
+from wann.tools.es import PairStrategy, centered_ranks, checked_fitness
 
 
-class Pepg:
+class Pepg(PairStrategy):
     """PEPG with per-parameter sigma, rank shaping and Adam (maximises)."""
 
     def __init__(
@@ -35,15 +35,9 @@ class Pepg:
         sigma_max: float = 3.0,
     ) -> None:
         """Start at ``x0`` with every sigma at ``sigma``; ``popsize`` even (pairs); noise from ``rng`` only."""
-        check_pair_settings(popsize, sigma, lr)
-        self.mean = np.asarray(x0, dtype=np.float64).copy()
-        self.rng = rng
-        self.popsize = int(popsize)
+        super().__init__(x0, rng, popsize, sigma, lr)
         self.sigma = np.full(self.mean.size, float(sigma))
         self.sigma_lr, self.sigma_min, self.sigma_max = float(sigma_lr), float(sigma_min), float(sigma_max)
-        self.optimizer = Adam(self.mean.size, lr)
-        self.generation = 0
-        self._eps: np.ndarray | None = None
 
     def ask(self) -> np.ndarray:
         """Candidates float64[popsize, dim]: the first half mean + eps, the second half mean - eps."""
@@ -58,44 +52,20 @@ class Pepg:
         plus, minus = shaped[:half], shaped[half:]
         grad = (plus - minus) / 2 @ self._eps / half
         update = self.optimizer.step(grad) * self.sigma.mean()
-        self.mean = self.mean + update
         # sigma grows along directions whose pairs beat the baseline on average, shrinks otherwise
         spread = (self._eps**2 - self.sigma**2) / self.sigma
         sigma_grad = ((plus + minus) / 2 - shaped.mean()) @ spread / half
         change = np.clip(self.sigma_lr * sigma_grad, -0.2 * self.sigma, 0.2 * self.sigma)
         self.sigma = np.clip(self.sigma + change, self.sigma_min, self.sigma_max)
-        self.generation += 1
-        self._eps = None
-        return {
-            "generation": self.generation - 1,
-            "fitness_mean": float(fitness.mean()),
-            "fitness_max": float(fitness.max()),
-            "fitness_min": float(fitness.min()),
-            "sigma": float(self.sigma.mean()),
-            "step_norm": float(np.linalg.norm(update)),
-        }
+        return self._step(fitness, update, sigma=float(self.sigma.mean()))
 
     def state_dict(self) -> dict[str, Any]:
         """The state as JSON-ready data (mean, sigmas, Adam moments, generation, RNG state)."""
-        return {
-            "mean": self.mean.tolist(),
-            "sigma": self.sigma.tolist(),
-            "popsize": self.popsize,
-            "sigma_lr": self.sigma_lr,
-            "sigma_min": self.sigma_min,
-            "sigma_max": self.sigma_max,
-            "generation": self.generation,
-            "adam": self.optimizer.state_dict(),
-            "rng": self.rng.bit_generator.state,
-        }
+        return self._state(sigma=self.sigma.tolist(), sigma_lr=self.sigma_lr, sigma_min=self.sigma_min,
+                           sigma_max=self.sigma_max)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output; the run continues exactly as if never stopped."""
-        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self._restore(state)
         self.sigma = np.asarray(state["sigma"], dtype=np.float64)
-        self.popsize = int(state["popsize"])
         self.sigma_lr, self.sigma_min, self.sigma_max = (float(state[k]) for k in ("sigma_lr", "sigma_min", "sigma_max"))
-        self.generation = int(state["generation"])
-        self.optimizer = Adam.from_state(state["adam"])
-        self.rng.bit_generator.state = state["rng"]
-        self._eps = None
