@@ -23,11 +23,24 @@ def run_cli(*args: str, module: str = "wann.search", timeout: float = 300) -> su
 
 
 def popen_cli(*args: str, module: str = "wann.search") -> subprocess.Popen:
-    """Start ``python -m module args`` with stdout as a line stream."""
-    return subprocess.Popen(
+    """Start ``python -m module args`` with stdout as a line stream.
+
+    The stdout pipe is shrunk to one page (Linux) so the child blocks a few
+    dozen lines ahead of a slow reader: on a loaded machine a test that
+    signals "at generation N" then lands near N, not hundreds of generations
+    on (and a stop often lands while the child is blocked on its progress line).
+    """
+    proc = subprocess.Popen(
         [sys.executable, "-u", "-m", module, *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
     )
+    try:
+        import fcntl
+
+        fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or the child already wrote more than a page: keep the default pipe
+    return proc
 
 
 def grow_genome(n_inputs: int, n_outputs: int, mutations: int, rng: np.random.Generator) -> Genome:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import popen_cli, run_cli
+from tests.helpers import ROOT, popen_cli, run_cli
 from wann.engine.runfolder import CsvLog, LOG_COLUMNS
 
 pytestmark = pytest.mark.slow  # real searches and tool runs through the command line
@@ -31,11 +31,11 @@ def _one_line_exit_2(proc, *needles: str) -> str:
     return lines[0]
 
 
-def _run_until(proc, generation: int) -> None:
-    """Read progress lines until one at ``generation`` or later (a resumed run may start past it)."""
+def _run_until(proc, generation: int) -> int:
+    """Read progress lines until one at ``generation`` or later (a resumed run may start past it); return it."""
     for line in proc.stdout:
         if line.startswith("gen ") and int(line.split()[1]) >= generation:
-            return
+            return int(line.split()[1])
     raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
 
 
@@ -156,19 +156,87 @@ def test_stop_signal_checkpoints_exits_0_and_resumes_exactly(tmp_path, straight_
     assert (out / "champion.json").read_text() == (straight_long / "champion.json").read_text()
 
 
+def _search_in_process(run_dir: Path, monkeypatch, step_wrapper) -> tuple[int, list[int]]:
+    """A 6-generation smoke search in this process with WannSearch.step wrapped, resumed and compared
+    with a straight run; returns the stopped run's checkpoint generation and its logged generations."""
+    from wann.cli.main import run_module_command
+    from wann.engine.search import WannSearch
+
+    monkeypatch.setattr(WannSearch, "step", step_wrapper(WannSearch.step))
+    args = [str(ROOT / SMOKE), "--set", "search.generations=6", "--backend", "serial", "--quiet"]
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        assert run_module_command("search", [*args, "--out", str(run_dir)]) == 0
+    finally:
+        for signum, handler in handlers.items():  # a stopped command leaves further signals ignored
+            signal.signal(signum, handler)
+    checkpoint = json.loads((run_dir / "checkpoint.json").read_text())
+    logged = [int(row.split(",")[0]) for row in (run_dir / "log.csv").read_text().splitlines()[1:]]
+    monkeypatch.undo()
+    assert run_module_command("search", ["--resume", str(run_dir), "--quiet"]) == 0
+    straight = run_dir.parent / "straight"
+    assert run_module_command("search", [*args, "--out", str(straight)]) == 0
+    for name in ("log.csv", "champion.json"):
+        assert (run_dir / name).read_text() == (straight / name).read_text(), name
+    return checkpoint["generation"], logged
+
+
+def _sigterm_to_self() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)  # the handler raises Stopped in here
+    raise AssertionError("SIGTERM did not raise Stopped")
+
+
+def test_a_stop_after_a_generation_ends_and_before_its_log_row_checkpoints_the_logged_one(tmp_path, monkeypatch):
+    """The gap between step() committing generation 3 and the reporter logging it: the checkpoint says 2."""
+    def wrap(step):
+        def step_then_stop(self, evaluator):
+            metrics = step(self, evaluator)  # generation committed: state_dict() is now at its end
+            if self.generation == 3:
+                _sigterm_to_self()
+            return metrics
+        return step_then_stop
+
+    generation, logged = _search_in_process(tmp_path / "run", monkeypatch, wrap)
+    assert (generation, logged) == (2, [0, 1])
+
+
+def test_a_stop_whose_exception_is_swallowed_still_stops_after_that_generation(tmp_path, monkeypatch):
+    """C code that clears every error (numpy's attribute lookups through an enum's __getattr__) can eat
+    the handler's Stopped: the run must still stop, at the end of that generation."""
+    from wann.cli.stopping import Stopped
+
+    def wrap(step):
+        def step_swallowing_a_stop(self, evaluator):
+            if self.generation == 3:
+                try:
+                    _sigterm_to_self()
+                except Stopped:
+                    pass  # lost, as inside numpy
+            return step(self, evaluator)
+        return step_swallowing_a_stop
+
+    generation, logged = _search_in_process(tmp_path / "run", monkeypatch, wrap)
+    assert (generation, logged) == (4, [0, 1, 2, 3])
+
+
 def test_repeated_interrupts_leave_no_traceback_and_no_broken_file(tmp_path, straight_long):
     out = tmp_path / "run"
+    start = 0  # each attempt stops a few generations after the previous checkpoint, far from the run's end
     for attempt in range(3):
         proc = popen_cli(*(["--resume", str(out)] if attempt else [*LONG, "--out", str(out)]))
-        _run_until(proc, 8 + 8 * attempt)
+        _run_until(proc, start + 5)
         for k in range(30):  # a volley: Ctrl-C, SIGTERM, SIGHUP while the checkpoint is written
             proc.send_signal((signal.SIGINT, signal.SIGTERM, signal.SIGHUP)[k % 3])
             time.sleep(0.002)
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, stderr
         assert "Traceback" not in stderr, stderr
-        json.loads((out / "checkpoint.json").read_text())  # whole
+        state = json.loads((out / "checkpoint.json").read_text())  # whole
+        assert f"checkpoint of generation {state['generation']} written" in stdout  # the volley stopped it
+        assert len((out / "log.csv").read_text().splitlines()) == state["generation"] + 1
         assert not list(out.glob(".*.tmp"))
+        start = state["generation"]
     assert run_cli("--resume", str(out), "--quiet").returncode == 0
     assert (out / "log.csv").read_text() == (straight_long / "log.csv").read_text()
     assert (out / "champion.json").read_text() == (straight_long / "champion.json").read_text()
@@ -216,6 +284,19 @@ def test_a_stop_signal_inside_a_write_waits_for_its_end_and_later_ones_are_ignor
         time.sleep(0.05)
         assert stop.signame == "SIGHUP"
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the exiting process ignores the rest of a volley
+    with GracefulStop() as stop:
+        stop.check()  # no signal yet
+        with pytest.raises(Stopped):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+            except Stopped:
+                pass  # swallowed (as C code that clears errors does)
+            with stop.critical():
+                written.append("whole")
+        with pytest.raises(Stopped, match="SIGTERM"):
+            stop.check()
+    assert written == ["row", "whole"]
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)

@@ -143,6 +143,9 @@ def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: Gracef
     with stop.critical():
         folder = RunFolder(run_dir, config.to_dict(), resume_generation=search.generation if state else None)
     started = time.perf_counter()
+    # The state log.csv ends with. A stop can land after step() commits a generation and before
+    # its row is logged; checkpointing search.state_dict() then would skip that row on resume.
+    logged = [search.snapshot()]
 
     def report(s: WannSearch, metrics: dict[str, Any]) -> None:
         metrics["elapsed_seconds"] = time.perf_counter() - started
@@ -151,13 +154,14 @@ def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: Gracef
             folder.timing.append(metrics)
             if metrics["champion_changed"]:
                 folder.write_champion(s.champion)
+            logged[0] = s.snapshot()
             if s.generation % config.run.save_every == 0 or s.generation == config.search.generations:
-                folder.write_checkpoint(s.state_dict())
+                folder.write_checkpoint(s.state_dict(logged[0]))
         say(_console_line(s, metrics, started))
 
     def checkpoint_now() -> int:
-        evaluator.close()  # workers stop first (quietly), then the state of the last whole generation is saved
-        state_now = search.state_dict()
+        evaluator.close()  # workers stop first (quietly), then the state of the last logged generation is saved
+        state_now = search.state_dict(logged[0])
         folder.write_checkpoint(state_now)
         return state_now["generation"]
 
@@ -175,11 +179,14 @@ def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: Gracef
         return EXIT_BACKEND_LOST
     finally:
         evaluator.close()
-    with stop.critical():
-        folder.write_checkpoint(search.state_dict())
-        champ = search.champion
-        if champ is not None:
-            folder.write_champion(champ)
+    champ = search.champion
+    try:
+        with stop.critical():
+            folder.write_checkpoint(search.state_dict())
+            if champ is not None:
+                folder.write_champion(champ)
+    except Stopped:
+        pass  # the run had finished and its files are whole: nothing is left to stop
     if champ is not None:
         say(f"champion: confirmed mean {champ.confirmed_mean:.2f} over {len(champ.shared_weights)} shared weights "
             f"({champ.confirmed_rollouts} rollouts each), {champ.connections} connections, "

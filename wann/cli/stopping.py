@@ -6,6 +6,13 @@ KeyboardInterrupt) in the main thread, so the search checkpoints and exits 0
 whichever arrives. Later signals are ignored while it stops, and a signal
 that arrives inside :meth:`GracefulStop.critical` (a log row, a checkpoint)
 is held until that write is complete, so no file is ever cut in half.
+
+The handler's exception can be lost: C code that clears every error while
+it runs Python (numpy looking up ``__array_priority__`` through an enum's
+``__getattr__`` does) swallows it. So the end of every critical block, and
+:meth:`GracefulStop.check`, raise :class:`Stopped` again whenever a signal
+has arrived: a long loop with a critical block per step stops at the end of
+that step even then.
 """
 from __future__ import annotations
 
@@ -32,7 +39,6 @@ class GracefulStop:
     def __init__(self) -> None:
         self.received: int | None = None  # the first stop signal, once one arrived
         self._deferring = 0
-        self._raised = False
         self._old: dict[int, object] = {}
         self._pid = os.getpid()
 
@@ -55,7 +61,6 @@ class GracefulStop:
             return  # already stopping: the checkpoint is being written
         self.received = signum
         if not self._deferring:
-            self._raised = True
             raise Stopped(signum)
 
     @property
@@ -63,14 +68,22 @@ class GracefulStop:
         """Name of the signal received (empty when none)."""
         return signal.Signals(self.received).name if self.received is not None else ""
 
+    def check(self) -> None:
+        """Raise :class:`Stopped` if a stop signal has arrived (again, if its first raise was swallowed).
+
+        Call it only where stopping is still to come: code that has caught
+        :class:`Stopped` and is stopping must not call it (or :meth:`critical`).
+        """
+        if self.received is not None:
+            raise Stopped(self.received)
+
     @contextmanager
     def critical(self) -> Iterator[None]:
-        """A block that a stop signal must not cut: the signal is raised when it ends."""
+        """A block that a stop signal must not cut: a signal that has arrived is raised when it ends."""
         self._deferring += 1
         try:
             yield
         finally:
             self._deferring -= 1
-        if not self._deferring and self.received is not None and not self._raised:
-            self._raised = True
-            raise Stopped(self.received)
+        if not self._deferring:
+            self.check()

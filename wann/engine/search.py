@@ -306,14 +306,23 @@ class WannSearch:
             "champion": self.champion,
         }
 
-    def state_dict(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
+        """A cheap handle on the state :meth:`state_dict` describes now (references, nothing copied).
+
+        Pass it to :meth:`state_dict` later to save exactly this state, e.g. the
+        last generation a log already holds while the search has moved on.
+        """
+        return self._snapshot
+
+    def state_dict(self, snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
         """The search state after the last :meth:`tell` (and champion confirmation), as JSON-ready data.
 
         Driving :meth:`ask` / :meth:`tell` by hand, a checkpoint taken after
         ``tell`` restores to the same state; inside :meth:`step` (e.g. an
         interrupt mid-generation) it is the state after the previous step.
+        ``snapshot`` (from :meth:`snapshot`) gives that earlier state instead.
         """
-        snap = self._snapshot
+        snap = self._snapshot if snapshot is None else snapshot
         return {
             "format": "wann-checkpoint",
             "version": 1,
