@@ -43,6 +43,17 @@ def popen_cli(*args: str, module: str = "wann.search") -> subprocess.Popen:
     return proc
 
 
+def run_until(proc: subprocess.Popen, generation: int) -> int:
+    """Read a search's progress lines until one at ``generation`` or later (a resumed run may start past it).
+
+    Returns that line's generation; fails the test if the run ends first.
+    """
+    for line in proc.stdout:
+        if line.startswith("gen ") and int(line.split()[1]) >= generation:
+            return int(line.split()[1])
+    raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
+
+
 def grow_genome(n_inputs: int, n_outputs: int, mutations: int, rng: np.random.Generator) -> Genome:
     """A genome grown from the minimal one by ``mutations`` random mutations."""
     tracker = initial_tracker(n_inputs, n_outputs)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, popen_cli, run_cli
+from tests.helpers import ROOT, popen_cli, run_cli, run_until
 from wann.engine.runfolder import CsvLog, LOG_COLUMNS
 
 pytestmark = pytest.mark.slow  # real searches and tool runs through the command line
@@ -29,14 +29,6 @@ def _one_line_exit_2(proc, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
-
-
-def _run_until(proc, generation: int) -> int:
-    """Read progress lines until one at ``generation`` or later (a resumed run may start past it); return it."""
-    for line in proc.stdout:
-        if line.startswith("gen ") and int(line.split()[1]) >= generation:
-            return int(line.split()[1])
-    raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +108,7 @@ def test_second_search_into_a_running_folder_is_refused(tmp_path, straight_long)
     out = tmp_path / "run"
     first = popen_cli(*LONG, "--out", str(out))
     try:
-        _run_until(first, 2)
+        run_until(first, 2)
         first.send_signal(signal.SIGSTOP)  # hold it mid-run (its lock with it) while the others try
         for extra in ([], ["--overwrite"]):
             line = _one_line_exit_2(run_cli(*LONG, "--out", str(out), *extra), f"in use by process {first.pid}")
@@ -139,7 +131,7 @@ def test_second_search_into_a_running_folder_is_refused(tmp_path, straight_long)
 def test_stop_signal_checkpoints_exits_0_and_resumes_exactly(tmp_path, straight_long, signum):
     out = tmp_path / "run"
     proc = popen_cli(*LONG, "--out", str(out))
-    _run_until(proc, 7)
+    run_until(proc, 7)
     proc.send_signal(signum)  # the parent only: its workers must stay quiet
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
@@ -225,7 +217,7 @@ def test_repeated_interrupts_leave_no_traceback_and_no_broken_file(tmp_path, str
     start = 0  # each attempt stops a few generations after the previous checkpoint, far from the run's end
     for attempt in range(3):
         proc = popen_cli(*(["--resume", str(out)] if attempt else [*LONG, "--out", str(out)]))
-        _run_until(proc, start + 5)
+        run_until(proc, start + 5)
         for k in range(30):  # a volley: Ctrl-C, SIGTERM, SIGHUP while the checkpoint is written
             proc.send_signal((signal.SIGINT, signal.SIGTERM, signal.SIGHUP)[k % 3])
             time.sleep(0.002)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.helpers import ROOT, popen_cli, run_cli
+from tests.helpers import ROOT, popen_cli, run_cli, run_until
 from wann.engine.config import config_from_dict, load_config, reference_markdown
 from wann.engine.evaluator import Evaluator, SerialBackend
 from wann.engine.genome import validate_genome
@@ -61,13 +61,6 @@ def test_same_seed_same_log_and_champion_across_worker_counts(tmp_path):
     assert (a / "log.csv").read_text() != (d / "log.csv").read_text()
 
 
-def _run_until(proc, generation: int) -> None:
-    for line in proc.stdout:
-        if line.startswith(f"gen {generation:5d}"):
-            return
-    raise AssertionError(f"run ended before generation {generation}: {proc.stderr.read()}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["kill9", "ctrl_c"])
 def test_interrupted_run_resumes_to_the_same_champion(tmp_path, how):
@@ -77,7 +70,7 @@ def test_interrupted_run_resumes_to_the_same_champion(tmp_path, how):
     assert run_cli(*args, "--out", str(straight)).returncode == 0
     cut = tmp_path / "cut"
     proc = popen_cli(*args, "--out", str(cut))
-    _run_until(proc, 6)
+    run_until(proc, 6)
     if how == "kill9":
         proc.kill()
         proc.wait()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import popen_cli, run_cli
+from tests.helpers import popen_cli, run_cli, run_until
 
 # long enough that 10 interruptions never reach the end (a stopped run keeps every finished generation)
 ARGS = ["configs/smoke.yaml", "--set", "search.generations=240", "--set", "run.save_every=3"]
@@ -37,16 +37,6 @@ def _start(out: Path):
     return popen_cli(*ARGS, "--out", str(out), "--overwrite")
 
 
-def _run_to_generation(proc, target: int) -> int | None:
-    """Read progress lines until generation ``target``; the last generation seen, None if the run ended."""
-    for line in proc.stdout:
-        if line.startswith("gen "):
-            seen = int(line.split()[1])
-            if seen >= target:
-                return seen
-    return None
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
 def test_interrupted_ten_times_ends_exactly_like_an_uninterrupted_run(tmp_path, straight, signum):
@@ -55,9 +45,7 @@ def test_interrupted_ten_times_ends_exactly_like_an_uninterrupted_run(tmp_path, 
     interruptions, next_generation = 0, 0
     while interruptions < INTERRUPTIONS:
         proc = _start(out)
-        seen = _run_to_generation(proc, next_generation + rng.randint(0, 3))
-        if seen is None:  # finished before the chosen point: the run is too short for the soak
-            raise AssertionError(f"run ended after {interruptions} interruptions: {proc.stderr.read()}")
+        seen = run_until(proc, next_generation + rng.randint(0, 3))  # fails if the run is too short for the soak
         time.sleep(rng.uniform(0.0, 0.04))
         proc.send_signal(signum)
         stdout = proc.stdout.read()
