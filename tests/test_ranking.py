@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from wann.engine.ranking import crowding_distance, nondominated_fronts, nsga_order
+from wann.engine.ranking import crowding_distance, generation_objectives, nondominated_fronts, nsga_order
 
 
 def dominates(a: np.ndarray, b: np.ndarray) -> bool:
@@ -210,3 +210,32 @@ def test_nsga_order_maximises():
     order, front_of = nsga_order(obj)
     assert order.tolist() == [1, 2, 0]
     assert front_of.tolist() == [2, 0, 1]
+
+
+# Four genomes: mean reward, best reward over the weights, connections.
+MEAN = np.array([300.0, 500.0, 400.0, 100.0])
+BEST = np.array([900.0, 600.0, 700.0, 800.0])
+CONNS = np.array([2.0, 40.0, 10.0, 0.0])
+
+
+def test_wann_objective_rule_pairs_mean_with_size_or_best():
+    drawn = generation_objectives(MEAN, BEST, CONNS, True, "wann")
+    assert drawn.tolist() == [[300, 0.5], [500, 1 / 40], [400, 0.1], [100, 1.0]]  # 0 connections count as 1
+    assert generation_objectives(MEAN, BEST, CONNS, False, "wann").tolist() == np.column_stack([MEAN, BEST]).tolist()
+    # (mean, 1/connections): 1, 2, 0 and 3 are all non-dominated
+    assert nsga_order(drawn)[1].tolist() == [0, 0, 0, 0]
+
+
+def test_pretty_neat_objective_rule_ranks_on_mean_alone_when_drawn():
+    drawn = generation_objectives(MEAN, BEST, CONNS, True, "pretty_neat")
+    assert drawn.shape == (4, 1)
+    order, front_of = nsga_order(drawn)
+    assert order.tolist() == [1, 2, 0, 3]  # the biggest network first: size does not count
+    assert front_of.tolist() == [2, 0, 1, 3]
+    other = generation_objectives(MEAN, BEST, CONNS, False, "pretty_neat")
+    assert other.tolist() == generation_objectives(MEAN, BEST, CONNS, True, "wann").tolist()
+
+
+def test_unknown_objective_rule_is_refused():
+    with pytest.raises(ValueError, match="pretty_neat"):
+        generation_objectives(MEAN, BEST, CONNS, True, "neat")

@@ -187,7 +187,7 @@ def test_shipped_configs_load():
 @pytest.mark.slow
 def test_reference_parity_options_run_and_resume_exactly():
     parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference",
-              "add_node_rule": "reference", "crowding": "reference"}
+              "add_node_rule": "reference", "crowding": "reference", "objective_rule": "pretty_neat"}
     config = _small_config(generations=8, **parity)
     with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:
         straight = WannSearch(config)

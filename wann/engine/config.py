@@ -65,11 +65,12 @@ class SearchConfig:
     cull_ratio: float = param(0.2, "fraction of worst-ranked genomes that never become parents", min=0.0, lt=1.0)
     elite_ratio: float = param(0.2, "fraction of best-ranked genomes copied unchanged", min=0.0, max=1.0)
     tournament_size: int = param(8, "genomes drawn per tournament (best rank wins)", min=1)
-    prob_connection_objective: float = param(0.8, "probability a generation ranks on (mean, 1/connections) instead of (mean, max)", min=0.0, max=1.0)
+    prob_connection_objective: float = param(0.8, "probability a generation ranks on (mean, 1/connections) instead of (mean, max) (objective_rule pretty_neat: on mean alone instead of (mean, 1/connections))", min=0.0, max=1.0)
     parent_selection: str = param("tournament", "tournament: the best of tournament_size; best_of_two: the better of two tournament winners, as the reference code (an effective tournament twice as large)", choices=("tournament", "best_of_two"))
     mutation_fallback: str = param("redraw", "when the drawn mutation cannot apply: redraw among the others, or clone (an unchanged child, as the reference code)", choices=("redraw", "clone"))
     add_connection_rule: str = param("uniform", "uniform: any unlinked shallower->deeper pair, depth from every gene; reference: a random source, then a target, layers from enabled genes, as the reference code", choices=("uniform", "reference"))
     add_node_rule: str = param("standard", "standard: the split link is disabled; reference: a split link between two hidden nodes stays enabled, as in the reference code (where a disabled hidden-to-hidden gene still conducts)", choices=("standard", "reference"))
+    objective_rule: str = param("wann", "objectives a generation ranks on: wann: (mean, 1/connections) with probability prob_connection_objective, otherwise (mean, max), as the reference's WANN/ code; pretty_neat: mean alone with that probability, otherwise (mean, 1/connections), as its prettyNeatWann/ code (its WANN class's own rule is indented out of the class, so NEAT's runs), whose log/ holds the published sample run", choices=("wann", "pretty_neat"))
     crowding: str = param("standard", "order within a Pareto front: standard NSGA-II crowding distance (gaps / range); reference: gaps x abs(1/max - min), the reference code's misparenthesised normalisation (in effect, ordered by mean-reward gaps)", choices=("standard", "reference"))
 
 

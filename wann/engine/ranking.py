@@ -95,6 +95,29 @@ def crowding_distance(objectives: np.ndarray, rule: str = "standard") -> np.ndar
     return distance
 
 
+OBJECTIVE_RULES = ("wann", "pretty_neat")
+
+
+def generation_objectives(mean: np.ndarray, best: np.ndarray, connections: np.ndarray,
+                          drew_first: bool, rule: str = "wann") -> np.ndarray:
+    """The [n, m] objectives one generation ranks on (all maximised).
+
+    ``drew_first`` is the generation's draw (True with probability
+    ``prob_connection_objective``). ``wann`` (the reference's WANN/ code):
+    (mean, 1/connections) when drawn, otherwise (mean, max). ``pretty_neat``
+    (its prettyNeatWann/ code, whose WANN class falls back to NEAT's rule
+    because its own method is indented out of the class): mean alone when
+    drawn, otherwise (mean, 1/connections). A network with no connections
+    counts as one, as in the reference.
+    """
+    inverse_size = 1.0 / np.maximum(np.asarray(connections, dtype=float), 1.0)
+    if rule == "wann":
+        return np.column_stack([mean, inverse_size] if drew_first else [mean, best])
+    if rule == "pretty_neat":
+        return np.column_stack([mean] if drew_first else [mean, inverse_size])
+    raise ValueError(f"objective rule {rule!r}: allowed: {', '.join(OBJECTIVE_RULES)}")
+
+
 def nsga_order(objectives: np.ndarray, crowding: str = "standard") -> tuple[np.ndarray, np.ndarray]:
     """Indices best first (front, then larger crowding distance), and each point's front.
 

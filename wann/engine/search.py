@@ -22,7 +22,7 @@ from wann.engine.evaluator import Evaluator, fitness_from_rewards
 from wann.engine.genome import Genome, InnovationTracker, initial_genome, initial_tracker
 from wann.engine.mutation import MutationRates, mutate
 from wann.engine.network import Network, compile_from_parent, compile_genome
-from wann.engine.ranking import nsga_order
+from wann.engine.ranking import generation_objectives, nsga_order
 from wann.engine.seeds import (
     CONFIRM_SEEDS,
     CONFIRM_WEIGHT_DRAWS,
@@ -171,10 +171,9 @@ class WannSearch:
             raise ValueError(f"tell() got rewards for {rewards.shape[0]} genomes, expected {len(self.population)}")
         mean, best, _ = fitness_from_rewards(rewards)
         conns = np.array([net.n_connections for net in self._networks], dtype=float)
-        if self.rng.random() < self.config.search.prob_connection_objective:
-            objectives = np.column_stack([mean, 1.0 / np.maximum(conns, 1.0)])
-        else:
-            objectives = np.column_stack([mean, best])
+        objectives = generation_objectives(
+            mean, best, conns, self.rng.random() < self.config.search.prob_connection_objective,
+            self.config.search.objective_rule)
         order, front_of = nsga_order(objectives, self.config.search.crowding)
         self.ranked = [self.population[i] for i in order]
         self._ranked_networks = [self._networks[i] for i in order]
