@@ -145,23 +145,24 @@ def _search(config, state: dict | None, run_dir: Path, quiet: bool, stop: Gracef
     started = time.perf_counter()
     # The state log.csv ends with. A stop can land after step() commits a generation and before
     # its row is logged; checkpointing search.state_dict() then would skip that row on resume.
-    logged = [search.snapshot()]
+    logged = search.snapshot()
 
     def report(s: WannSearch, metrics: dict[str, Any]) -> None:
+        nonlocal logged
         metrics["elapsed_seconds"] = time.perf_counter() - started
         with stop.critical():  # a stop signal waits until the row and checkpoint are whole
             folder.log.append(metrics)
             folder.timing.append(metrics)
             if metrics["champion_changed"]:
                 folder.write_champion(s.champion)
-            logged[0] = s.snapshot()
+            logged = s.snapshot()
             if s.generation % config.run.save_every == 0 or s.generation == config.search.generations:
-                folder.write_checkpoint(s.state_dict(logged[0]))
+                folder.write_checkpoint(s.state_dict(logged))
         say(_console_line(s, metrics, started))
 
     def checkpoint_now() -> int:
         evaluator.close()  # workers stop first (quietly), then the state of the last logged generation is saved
-        state_now = search.state_dict(logged[0])
+        state_now = search.state_dict(logged)
         folder.write_checkpoint(state_now)
         return state_now["generation"]
 
