@@ -548,6 +548,41 @@ def test_reference_add_node_keeps_a_split_hidden_link_enabled():
     assert int(child.conn_enabled.sum()) == 2
 
 
+def test_reference_add_node_never_splits_a_kept_link_again_and_enable_may_draw_it():
+    from wann.engine.mutation import enable_connection, kept_split_links
+
+    # input 0, bias 1, output 2, hidden 3 -> 4 split into 3 -> 5 -> 4 with 3 -> 4 kept (the reference's
+    # disabled-but-live gene); 0 -> 3 and 4 -> 2 are live, nothing is disabled.
+    nodes = [(0, I), (1, B), (2, O), (3, H), (4, H)]
+    before = hand_genome(nodes, [(0, 3, True), (3, 4, True), (4, 2, True)])
+    assert kept_split_links(before) == set()
+    tracker = InnovationTracker(next_node_id=5, next_innovation=3)
+    rng = np.random.default_rng(0)
+    acts = np.array([1, 5], dtype=np.int8)
+    split = None
+    while split is None:  # split 3 -> 4 (the second gene)
+        child = add_node(before, rng, InnovationTracker(next_node_id=5, next_innovation=3), acts, keep_hidden_links=True)
+        split = child if (int(child.conn_src[-2]), int(child.conn_dst[-1])) == (3, 4) else None
+    assert kept_split_links(split) == {(3, 4)} and split.conn_enabled.all()
+    picked = set()
+    for _ in range(400):
+        grand = add_node(split, rng, tracker, acts, keep_hidden_links=True)
+        picked.add((int(grand.conn_src[-2]), int(grand.conn_dst[-1])))
+    assert picked == {(0, 3), (3, 5), (5, 4), (4, 2)}  # every live link but the kept 3 -> 4
+    plain = {(int(g.conn_src[-2]), int(g.conn_dst[-1])) for g in (add_node(split, rng, tracker, acts) for _ in range(400))}
+    assert (3, 4) in plain  # without the rule it is an ordinary enabled link
+    # enable: nothing is disabled, so the standard rule cannot apply; the reference rule draws the kept link
+    assert enable_connection(split, rng) is None
+    same = enable_connection(split, rng, keep_hidden_links=True)
+    assert same is not None and same is not split
+    assert np.array_equal(same.conn_enabled, split.conn_enabled) and len(same.node_id) == len(split.node_id)
+    # one disabled gene beside the kept link: each is drawn about half the time
+    off = split.copy()
+    off.conn_enabled[0] = False
+    enabled_zero = [bool(enable_connection(off, rng, keep_hidden_links=True).conn_enabled[0]) for _ in range(2000)]
+    assert 0.45 < np.mean(enabled_zero) < 0.55
+
+
 def test_clone_fallback_keeps_an_unchanged_child_when_the_drawn_mutation_cannot_apply():
     # every input feeds the output, no hidden node, nothing disabled: only add_node can apply
     g = hand_genome([(0, I), (1, I), (2, B), (3, O)], [(0, 3, True), (1, 3, True), (2, 3, True)])
@@ -579,3 +614,4 @@ def test_best_of_two_is_a_tournament_twice_as_large():
     # the law of the minimum of 4 uniform draws over 10 ranks
     exact = ((pool - np.arange(pool)) / pool) ** 4 - ((pool - np.arange(pool) - 1) / pool) ** 4
     assert np.abs(twice - exact).max() < 0.01
+

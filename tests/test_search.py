@@ -17,11 +17,11 @@ from wann.engine.search import WannSearch
 SMOKE = "configs/smoke.yaml"
 
 
-def _small_config(**search):
+def _small_config(evaluation: dict | None = None, **search):
     return config_from_dict({
         "task": {"name": "wann/CartPoleSwingUpHard-v1"},
         "search": {"pop_size": 12, "generations": 6, **search},
-        "evaluation": {"rollouts": 2, "best_rollouts": 2, "backend": "serial"},
+        "evaluation": {"rollouts": 2, "best_rollouts": 2, "backend": "serial", **(evaluation or {})},
         "run": {"seed": 4},
     })
 
@@ -185,10 +185,12 @@ def test_shipped_configs_load():
 
 
 @pytest.mark.slow
-def test_reference_parity_options_run_and_resume_exactly():
+@pytest.mark.parametrize("objective_rule", ["wann", "pretty_neat"])
+def test_reference_parity_options_run_and_resume_exactly(objective_rule):
     parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference",
-              "add_node_rule": "reference", "crowding": "reference", "objective_rule": "pretty_neat"}
-    config = _small_config(generations=8, **parity)
+              "add_node_rule": "reference", "crowding": "reference", "objective_rule": objective_rule}
+    pool = {"seed_pool": 7}
+    config = _small_config(pool, generations=8, **parity)
     with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:
         straight = WannSearch(config)
         straight.run(ev)

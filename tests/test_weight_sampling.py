@@ -10,7 +10,7 @@ from tests.helpers import run_cli
 from wann.engine.config import STANDARD_WEIGHTS, config_from_dict
 from wann.engine.evaluator import Evaluator, ProcessBackend, SerialBackend
 from wann.engine.search import WannSearch
-from wann.engine.seeds import CONFIRM_SEEDS
+from wann.engine.seeds import CONFIRM_SEEDS, POPULATION_SEEDS
 
 
 def _config(seed: int = 3, **evaluation):
@@ -131,3 +131,26 @@ def test_fixed_sampling_without_parity_options_logs_what_the_search_logged_befor
     for old, new in zip(before, logged):
         for column, value in old.items():
             assert float(value) == float(new[column]), (old["generation"], column)
+
+
+def test_seed_pool_gives_consecutive_seeds_from_the_pool_and_fresh_confirmations():
+    pooled, fresh = WannSearch(_config(seed_pool=5)), WannSearch(_config())
+    bases = set()
+    for g in range(60):
+        seeds = pooled.rollout_seeds(g, 3)
+        assert seeds.tolist() == list(range(int(seeds[0]), int(seeds[0]) + 3)) and 0 <= seeds[0] < 5
+        assert np.array_equal(seeds, WannSearch(_config(seed_pool=5)).rollout_seeds(g, 3))  # pure function
+        bases.add(int(seeds[0]))
+        # confirmations and the default draw are not pooled
+        assert np.array_equal(pooled.rollout_seeds(g, 3, CONFIRM_SEEDS), fresh.rollout_seeds(g, 3, CONFIRM_SEEDS))
+        assert np.diff(fresh.rollout_seeds(g, 3, POPULATION_SEEDS)).tolist() != [1, 1]  # seed_pool 0: fresh draws
+    assert bases == set(range(5))  # 60 draws cover a pool of 5
+    # the population is scored on the pooled seeds
+    config = _config(seed_pool=2)
+    search = WannSearch(config)
+    with Evaluator(search.task, config.evaluation.shared_weights, SerialBackend()) as ev:
+        seen = []
+        real = ev.evaluate
+        ev.evaluate = lambda networks, seeds, weights=None: (seen.append(np.array(seeds)), real(networks, seeds, weights))[1]
+        search.step(ev)
+    assert seen[0].tolist() in ([0, 1], [1, 2])

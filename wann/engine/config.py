@@ -70,8 +70,8 @@ class SearchConfig:
     parent_selection: str = param("tournament", "tournament: the best of tournament_size; best_of_two: the better of two tournament winners, as the reference code (an effective tournament twice as large)", choices=("tournament", "best_of_two"))
     mutation_fallback: str = param("redraw", "when the drawn mutation cannot apply: redraw among the others, or clone (an unchanged child, as the reference code)", choices=("redraw", "clone"))
     add_connection_rule: str = param("uniform", "uniform: any unlinked shallower->deeper pair, depth from every gene; reference: a random source, then a target, layers from enabled genes, as the reference code", choices=("uniform", "reference"))
-    add_node_rule: str = param("standard", "standard: the split link is disabled; reference: a split link between two hidden nodes stays enabled, as in the reference code (where a disabled hidden-to-hidden gene still conducts)", choices=("standard", "reference"))
-    objective_rule: str = param("wann", "objectives a generation ranks on: wann: (mean, 1/connections) with probability prob_connection_objective, otherwise (mean, max), as the reference's WANN/ code; pretty_neat: mean alone with that probability, otherwise (mean, 1/connections), as its prettyNeatWann/ code (its WANN class's own rule is indented out of the class, so NEAT's runs), whose log/ holds the published sample run", choices=OBJECTIVE_RULES)
+    add_node_rule: str = param("standard", "standard: the split link is disabled; reference: a split link between two hidden nodes stays enabled but is never split again and may be drawn (to no effect) by the enable mutation, as in the reference code (where a disabled hidden-to-hidden gene still conducts)", choices=("standard", "reference"))
+    objective_rule: str = param("wann", "objectives a generation ranks on: wann: (mean, 1/connections) with probability prob_connection_objective, otherwise (mean, max), as the reference's WANN/ code; pretty_neat: mean alone with that probability, otherwise (mean, 1/connections), as its prettyNeatWann/ code (its WANN class's own rule is indented out of the class, so NEAT's runs; the published sample run in that folder's log/ was made by WANN/)", choices=OBJECTIVE_RULES)
     crowding: str = param("standard", "order within a Pareto front: standard NSGA-II crowding distance (gaps / range); reference: gaps x abs(1/max - min), the reference code's misparenthesised normalisation (in effect, ordered by mean-reward gaps)", choices=CROWDING_RULES)
 
 
@@ -82,6 +82,7 @@ class EvaluationConfig:
     shared_weights: list[float] = param(list(STANDARD_WEIGHTS), "shared weight values swept for every genome", nonempty=True)
     rollouts: int = param(3, "rollouts per shared weight (the reward per weight is their mean)", min=1)
     best_rollouts: int = param(20, "fresh rollouts per weight to confirm a new champion", min=1)
+    seed_pool: int = param(0, "0: fresh rollout seeds every generation; N > 0: as the reference code, a generation's rollouts use seeds b, b+1, ... for one draw b in [0, N), so start states recur across generations (its runs: 1000); confirmations stay fresh", min=0)
     weight_sampling: str = param(
         "fixed", "fixed: shared_weights every generation (the paper); stratified: as many weights drawn afresh "
         "each generation, one per stratum of +-weight_range, the same for every genome", choices=("fixed", "stratified"))

@@ -129,6 +129,36 @@ def _reach_back(node: int, parents: dict[int, list[int]]) -> set[int]:
     return seen
 
 
+def kept_split_links(genome: Genome) -> set[tuple[int, int]]:
+    """Hidden-to-hidden links that were split and kept enabled (``add_node_rule: reference``).
+
+    A hidden node's first incoming and first outgoing genes are the two its
+    split created (genes are only ever appended), so together they name the
+    link it split. In the reference code such a link is a disabled gene that
+    still conducts: it cannot be split again, and the enable mutation may
+    draw it (changing nothing).
+    """
+    kind = dict(zip(genome.node_id.tolist(), genome.node_kind.tolist()))
+    first_in: dict[int, int] = {}
+    first_out: dict[int, int] = {}
+    for s, d in zip(genome.conn_src.tolist(), genome.conn_dst.tolist()):
+        first_in.setdefault(d, s)
+        first_out.setdefault(s, d)
+    kept = set()
+    for node, k in kind.items():
+        if k == NodeKind.HIDDEN and node in first_in and node in first_out:
+            src, dst = first_in[node], first_out[node]
+            if kind[src] == NodeKind.HIDDEN and kind[dst] == NodeKind.HIDDEN:
+                kept.add((src, dst))
+    return kept
+
+
+def _gene_indices(genome: Genome, links: set[tuple[int, int]]) -> np.ndarray:
+    """Indices of the genes whose (source, destination) is in ``links``."""
+    return np.array([i for i, sd in enumerate(zip(genome.conn_src.tolist(), genome.conn_dst.tolist())) if sd in links],
+                    dtype=np.int64)
+
+
 def add_node(
     genome: Genome,
     rng: np.random.Generator,
@@ -136,15 +166,19 @@ def add_node(
     hidden_activations: np.ndarray,
     keep_hidden_links: bool = False,
 ) -> Genome | None:
-    """Split an enabled connection s->d into s->new->d; None if none is enabled.
+    """Split an enabled connection s->d into s->new->d; None if none can be split.
 
     The split link is disabled, except with ``keep_hidden_links`` when both
     its ends are hidden nodes: the reference code's getNodeOrder marks
     disabled hidden-to-hidden genes live (it sets the hidden block of the
     weight matrix to 1 in place, NaN included), so there such a split adds
     a parallel path and one more connection instead of replacing the link.
+    Such a kept link counts as disabled for later splits, as in the
+    reference (:func:`kept_split_links`).
     """
     enabled = np.flatnonzero(genome.conn_enabled)
+    if keep_hidden_links:
+        enabled = np.setdiff1d(enabled, _gene_indices(genome, kept_split_links(genome)))
     if len(enabled) == 0:
         return None
     k = enabled[rng.integers(len(enabled))]
@@ -165,9 +199,16 @@ def add_node(
     return child
 
 
-def enable_connection(genome: Genome, rng: np.random.Generator) -> Genome | None:
-    """Re-enable one disabled connection; None if all are enabled."""
+def enable_connection(genome: Genome, rng: np.random.Generator, keep_hidden_links: bool = False) -> Genome | None:
+    """Re-enable one disabled connection; None if all are enabled.
+
+    With ``keep_hidden_links`` the draw also covers the kept split links of
+    :func:`kept_split_links` (disabled genes in the reference code); drawing
+    one gives an unchanged child, as re-enabling a live gene does there.
+    """
     disabled = np.flatnonzero(~genome.conn_enabled)
+    if keep_hidden_links:
+        disabled = np.concatenate([disabled, _gene_indices(genome, kept_split_links(genome))])
     if len(disabled) == 0:
         return None
     child = genome.copy()
@@ -209,13 +250,14 @@ def mutate(
     in the reference code. ``connection_rule`` "uniform" uses
     :func:`add_connection`, "reference" :func:`add_connection_reference`;
     ``node_rule`` "reference" keeps a split hidden-to-hidden link enabled
-    (:func:`add_node`).
+    but, as the reference's disabled-yet-live gene, out of later splits and
+    in the enable draw (:func:`add_node`, :func:`enable_connection`).
     """
     link = add_connection if connection_rule == "uniform" else add_connection_reference
     operators = {
         "add_connection": lambda: link(genome, rng, tracker),
         "add_node": lambda: add_node(genome, rng, tracker, hidden_activations, node_rule == "reference"),
-        "enable_connection": lambda: enable_connection(genome, rng),
+        "enable_connection": lambda: enable_connection(genome, rng, node_rule == "reference"),
         "change_activation": lambda: change_activation(genome, rng, hidden_activations),
     }
     names = [name for name in operators if getattr(rates, name) > 0]

@@ -30,6 +30,7 @@ from wann.engine.seeds import (
     WEIGHT_DRAWS,
     generation_seeds,
     make_rng,
+    pooled_seeds,
     stratified_weights,
 )
 from wann.errors import UserError
@@ -84,7 +85,14 @@ class WannSearch:
     # ---- seeds ---------------------------------------------------------------------
 
     def rollout_seeds(self, generation: int, count: int, stream: int = POPULATION_SEEDS) -> np.ndarray:
-        """Seeds for ``count`` rollouts, a pure function of run seed, generation and stream."""
+        """Seeds for ``count`` rollouts, a pure function of run seed, generation and stream.
+
+        With ``evaluation.seed_pool`` the population's seeds come from that
+        pool (:func:`pooled_seeds`); confirmations always get fresh ones.
+        """
+        pool = self.config.evaluation.seed_pool
+        if pool and stream == POPULATION_SEEDS:
+            return pooled_seeds(self.seed, generation, count, pool)
         return generation_seeds(self.seed, generation, count, stream)
 
     def generation_weights(self, generation: int) -> np.ndarray:

@@ -45,6 +45,16 @@ def generation_seeds(run_seed: int, generation: int, count: int, stream: int = P
     return draw_seeds(make_rng(run_seed, generation, stream), count)
 
 
+def pooled_seeds(run_seed: int, generation: int, count: int, pool: int) -> np.ndarray:
+    """Seeds b, b+1, ..., b+count-1 for one draw b in [0, pool): the reference code's per-generation seeds.
+
+    A pure function of (run seed, generation), drawn from the population
+    stream, so start states recur across generations as they do there.
+    """
+    base = int(make_rng(run_seed, generation, POPULATION_SEEDS).integers(pool))
+    return base + np.arange(int(count), dtype=np.int64)
+
+
 def stratified_weights(rng: np.random.Generator, count: int, low: float, high: float) -> np.ndarray:
     """``count`` shared weights, one uniform draw per stratum of [-high, -low] and [low, high], sorted.
 

@@ -30,7 +30,7 @@ CURVE_POINTS = 41  # reward-versus-weight grid over [-2, 2]
 PROGRESS_MARKS = (64, 128, 256, 512, 1024)  # generations at which the search's progress is tabulated
 PROGRESS_WINDOW = 16  # generations averaged at each mark (the generation-best mean is noisy)
 # The reference code's published sample run (laptop settings: pop 64, elite 0.05, tournament 4), swing-up,
-# its prettyNeatWann/log/sample_stats.out (made by prettyNeatWann/, which ranks as objective_rule pretty_neat):
+# its prettyNeatWann/log/sample_stats.out (made by its WANN/ code, see configs/cartpole_laptop.yaml):
 # generation -> (generation-best mean fitness, median connections).
 REFERENCE_SAMPLE_RUN = {64: (435.0, 17.0), 128: (435.0, 27.0), 256: (554.0, 62.0), 512: (601.0, 136.0),
                         1024: (629.0, 290.0)}
