@@ -6,7 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from wann.engine.ranking import crowding_distance, generation_objectives, nondominated_fronts, nsga_order
+from wann.engine.ranking import (
+    crowding_distance,
+    generation_objectives,
+    nondominated_fronts,
+    nsga_order,
+    shuffled_nsga_order,
+)
 
 
 def dominates(a: np.ndarray, b: np.ndarray) -> bool:
@@ -239,3 +245,30 @@ def test_pretty_neat_objective_rule_ranks_on_mean_alone_when_drawn():
 def test_unknown_objective_rule_is_refused():
     with pytest.raises(ValueError, match="pretty_neat"):
         generation_objectives(MEAN, BEST, CONNS, True, "neat")
+
+
+def test_shuffled_order_breaks_ties_at_random_and_keeps_the_ranking_otherwise():
+    # 0 and 3 are identical and dominate everything else; 1 is dominated by them; 2 and 4 are identical and last
+    obj = np.array([[5.0, 0.5], [4.0, 0.5], [1.0, 0.1], [5.0, 0.5], [1.0, 0.1]])
+    index_order, fronts = nsga_order(obj, "reference")
+    assert index_order.tolist() == [0, 3, 1, 2, 4]  # index ties: the lower index first
+    firsts, lasts = [], []
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        order, shuffled_fronts = shuffled_nsga_order(obj, "reference", rng)
+        assert np.array_equal(shuffled_fronts, fronts)  # fronts are per point, whatever the shuffle
+        assert set(order[:2].tolist()) == {0, 3} and order[2] == 1 and set(order[3:].tolist()) == {2, 4}
+        firsts.append(int(order[0]))
+        lasts.append(int(order[-1]))
+    assert 0.4 < firsts.count(3) / 400 < 0.6 and 0.4 < lasts.count(2) / 400 < 0.6
+    # a pure function of the generator's state
+    a = shuffled_nsga_order(obj, "standard", np.random.default_rng(7))[0]
+    b = shuffled_nsga_order(obj, "standard", np.random.default_rng(7))[0]
+    assert np.array_equal(a, b)
+    # on random objectives the fronts match brute force and each front's members stay together
+    for seed in range(20):
+        pts = random_points(np.random.default_rng(seed), 30, 2, "ties")
+        order, front_of = shuffled_nsga_order(pts, "reference", np.random.default_rng(seed))
+        assert sorted(order.tolist()) == list(range(30))
+        assert np.all(np.diff(front_of[order]) >= 0)
+        assert [set(np.flatnonzero(front_of == f).tolist()) for f in range(front_of.max() + 1)] == brute_fronts(pts)

@@ -188,7 +188,8 @@ def test_shipped_configs_load():
 @pytest.mark.parametrize("objective_rule", ["wann", "pretty_neat"])
 def test_reference_parity_options_run_and_resume_exactly(objective_rule):
     parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference",
-              "add_node_rule": "reference", "crowding": "reference", "objective_rule": objective_rule}
+              "add_node_rule": "reference", "crowding": "reference", "objective_rule": objective_rule,
+              "tie_order": "random"}
     pool = {"seed_pool": 7}
     config = _small_config(pool, generations=8, **parity)
     with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:

@@ -20,7 +20,7 @@ from wann.engine.configkit import (
     param,
     reference_rows,
 )
-from wann.engine.ranking import CROWDING_RULES, OBJECTIVE_RULES
+from wann.engine.ranking import CROWDING_RULES, OBJECTIVE_RULES, TIE_ORDERS
 from wann.errors import UserError
 from wann.tasks import resolve_task
 
@@ -72,6 +72,7 @@ class SearchConfig:
     add_connection_rule: str = param("uniform", "uniform: any unlinked shallower->deeper pair, depth from every gene; reference: a random source, then a target, layers from enabled genes, as the reference code", choices=("uniform", "reference"))
     add_node_rule: str = param("standard", "standard: the split link is disabled; reference: a split link between two hidden nodes stays enabled but is never split again and may be drawn (to no effect) by the enable mutation, as in the reference code (where a disabled hidden-to-hidden gene still conducts)", choices=("standard", "reference"))
     objective_rule: str = param("wann", "objectives a generation ranks on: wann: (mean, 1/connections) with probability prob_connection_objective, otherwise (mean, max), as the reference's WANN/ code; pretty_neat: mean alone with that probability, otherwise (mean, 1/connections), as its prettyNeatWann/ code (its WANN class's own rule is indented out of the class, so NEAT's runs; the published sample run in that folder's log/ was made by WANN/)", choices=OBJECTIVE_RULES)
+    tie_order: str = param("index", "how ranking breaks ties (equal objectives or crowding): index: the lower population index first (elites come first); random: a fresh random order each generation, as the reference's unstable numpy sorts do on fronts larger than 16", choices=TIE_ORDERS)
     crowding: str = param("standard", "order within a Pareto front: standard NSGA-II crowding distance (gaps / range); reference: gaps x abs(1/max - min), the reference code's misparenthesised normalisation (in effect, ordered by mean-reward gaps)", choices=CROWDING_RULES)
 
 

@@ -118,6 +118,24 @@ def generation_objectives(mean: np.ndarray, best: np.ndarray, connections: np.nd
     raise ValueError(f"objective rule {rule!r}: allowed: {', '.join(OBJECTIVE_RULES)}")
 
 
+TIE_ORDERS = ("index", "random")
+
+
+def shuffled_nsga_order(objectives: np.ndarray, crowding: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nsga_order` with ties broken in a random order (one permutation drawn from ``rng``).
+
+    The reference code's ``np.argsort`` calls are introsorts, stable only on
+    arrays of 16 or fewer, so on larger fronts (clones and no-op mutants
+    pile up in them) its ties fall in no fixed order; ranking a shuffled
+    population models that instead of always favouring lower indices.
+    """
+    perm = rng.permutation(len(objectives))
+    order, front_of = nsga_order(np.asarray(objectives)[perm], crowding)
+    fronts = np.empty_like(front_of)
+    fronts[perm] = front_of
+    return perm[order], fronts
+
+
 def nsga_order(objectives: np.ndarray, crowding: str = "standard") -> tuple[np.ndarray, np.ndarray]:
     """Indices best first (front, then larger crowding distance), and each point's front.
 
