@@ -153,9 +153,10 @@ def kept_split_links(genome: Genome) -> set[tuple[int, int]]:
     return kept
 
 
-def _gene_indices(genome: Genome, links: set[tuple[int, int]]) -> np.ndarray:
-    """Indices of the genes whose (source, destination) is in ``links``."""
-    return np.array([i for i, sd in enumerate(zip(genome.conn_src.tolist(), genome.conn_dst.tolist())) if sd in links],
+def _kept_split_genes(genome: Genome) -> np.ndarray:
+    """Indices of the genes of :func:`kept_split_links`."""
+    kept = kept_split_links(genome)
+    return np.array([i for i, sd in enumerate(zip(genome.conn_src.tolist(), genome.conn_dst.tolist())) if sd in kept],
                     dtype=np.int64)
 
 
@@ -178,7 +179,7 @@ def add_node(
     """
     enabled = np.flatnonzero(genome.conn_enabled)
     if keep_hidden_links:
-        enabled = np.setdiff1d(enabled, _gene_indices(genome, kept_split_links(genome)))
+        enabled = np.setdiff1d(enabled, _kept_split_genes(genome))
     if len(enabled) == 0:
         return None
     k = enabled[rng.integers(len(enabled))]
@@ -208,7 +209,7 @@ def enable_connection(genome: Genome, rng: np.random.Generator, keep_hidden_link
     """
     disabled = np.flatnonzero(~genome.conn_enabled)
     if keep_hidden_links:
-        disabled = np.concatenate([disabled, _gene_indices(genome, kept_split_links(genome))])
+        disabled = np.concatenate([disabled, _kept_split_genes(genome)])
     if len(disabled) == 0:
         return None
     child = genome.copy()
