@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from wann.engine.mutation import (
     mutate,
 )
 from wann.engine.network import compile_genome
+from wann.errors import UserError
 
 ALL_ACTS = np.arange(1, 11, dtype=np.int8)
 NO_STEP = np.array([1, 3, 4, 5, 6, 7, 8, 9, 10], dtype=np.int8)
@@ -430,7 +432,8 @@ def test_default_rates_are_the_papers():
 
 def test_shared_weight_never_stored_in_genome():
     names = {f.name for f in dataclasses.fields(Genome)}
-    assert names == {"node_id", "node_kind", "node_act", "conn_innov", "conn_src", "conn_dst", "conn_enabled"}
+    assert names == {"node_id", "node_kind", "node_act", "conn_innov", "conn_src", "conn_dst", "conn_enabled",
+                     "conn_kept"}
     assert not any("weight" in n for n in names)
     rng = np.random.default_rng(9)
     tracker = initial_tracker(4, 2)
@@ -548,7 +551,7 @@ def test_reference_add_node_keeps_a_split_hidden_link_enabled():
     assert int(child.conn_enabled.sum()) == 2
 
 
-def test_reference_add_node_never_splits_a_kept_link_again_and_enable_may_draw_it():
+def test_reference_add_node_keeps_a_split_link_out_of_splits_until_enable_draws_it():
     from wann.engine.mutation import enable_connection, kept_split_links
 
     # input 0, bias 1, output 2, hidden 3 -> 4 split into 3 -> 5 -> 4 with 3 -> 4 kept (the reference's
@@ -564,23 +567,36 @@ def test_reference_add_node_never_splits_a_kept_link_again_and_enable_may_draw_i
         child = add_node(before, rng, InnovationTracker(next_node_id=5, next_innovation=3), acts, keep_hidden_links=True)
         split = child if (int(child.conn_src[-2]), int(child.conn_dst[-1])) == (3, 4) else None
     assert kept_split_links(split) == {(3, 4)} and split.conn_enabled.all()
+    assert split.conn_kept.tolist() == [False, True, False, False, False]
+    # the flag survives a file round trip (a checkpoint) and a file may not flag a link it cannot keep
+    assert Genome.from_dict(json.loads(json.dumps(split.to_dict()))).conn_kept.tolist() == split.conn_kept.tolist()
+    assert "kept" not in before.to_dict()
+    for bad in ([0], [99]):  # 0 -> 3 leaves an input; 99 names no connection
+        with pytest.raises(UserError):
+            Genome.from_dict({**split.to_dict(), "kept": bad})
     picked = set()
     for _ in range(400):
         grand = add_node(split, rng, tracker, acts, keep_hidden_links=True)
         picked.add((int(grand.conn_src[-2]), int(grand.conn_dst[-1])))
     assert picked == {(0, 3), (3, 5), (5, 4), (4, 2)}  # every live link but the kept 3 -> 4
-    plain = {(int(g.conn_src[-2]), int(g.conn_dst[-1])) for g in (add_node(split, rng, tracker, acts) for _ in range(400))}
-    assert (3, 4) in plain  # without the rule it is an ordinary enabled link
-    # enable: nothing is disabled, so the standard rule cannot apply; the reference rule draws the kept link
-    assert enable_connection(split, rng) is None
-    same = enable_connection(split, rng, keep_hidden_links=True)
+    # enable: nothing is disabled, so it draws the kept link: the network stays, the flag goes
+    same = enable_connection(split, rng)
     assert same is not None and same is not split
-    assert np.array_equal(same.conn_enabled, split.conn_enabled) and len(same.node_id) == len(split.node_id)
+    assert conn_table(same) == conn_table(split) and not same.conn_kept.any()
+    assert np.array_equal(compile_genome(same).src, compile_genome(split).src)
+    again = {(int(g.conn_src[-2]), int(g.conn_dst[-1])) for g in (add_node(same, rng, tracker, acts, keep_hidden_links=True)
+                                                                  for _ in range(400))}
+    assert (3, 4) in again
+    resplit = next(g for g in (add_node(same, rng, tracker, acts, keep_hidden_links=True) for _ in range(400))
+                   if (int(g.conn_src[-2]), int(g.conn_dst[-1])) == (3, 4))
+    assert kept_split_links(resplit) == {(3, 4)}  # kept again by its new split
+    assert enable_connection(before, rng) is None  # nothing disabled, nothing kept
     # one disabled gene beside the kept link: each is drawn about half the time
     off = split.copy()
     off.conn_enabled[0] = False
-    enabled_zero = [bool(enable_connection(off, rng, keep_hidden_links=True).conn_enabled[0]) for _ in range(2000)]
-    assert 0.45 < np.mean(enabled_zero) < 0.55
+    drawn = [enable_connection(off, rng) for _ in range(2000)]
+    assert 0.45 < np.mean([bool(g.conn_enabled[0]) for g in drawn]) < 0.55
+    assert all(bool(g.conn_enabled[0]) == bool(g.conn_kept[1]) for g in drawn)  # exactly one of the two changed
 
 
 def test_clone_fallback_keeps_an_unchanged_child_when_the_drawn_mutation_cannot_apply():

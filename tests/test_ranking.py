@@ -6,11 +6,16 @@ import math
 import numpy as np
 import pytest
 
+from wann.engine import ranking
 from wann.engine.ranking import (
     crowding_distance,
     generation_objectives,
+    introsort_argsort,
     nondominated_fronts,
     nsga_order,
+    reference_crowding,
+    reference_fronts,
+    reference_nsga_order,
     shuffled_nsga_order,
 )
 
@@ -272,3 +277,52 @@ def test_shuffled_order_breaks_ties_at_random_and_keeps_the_ranking_otherwise():
         assert sorted(order.tolist()) == list(range(30))
         assert np.all(np.diff(front_of[order]) >= 0)
         assert [set(np.flatnonzero(front_of == f).tolist()) for f in range(front_of.max() + 1)] == brute_fronts(pts)
+
+
+def test_introsort_argsort_orders_ties_as_numpy_1x_quicksort(monkeypatch):
+    # 20 equal values, by hand: median of three keeps 0, 9, 19; the pivot (9) goes to 18; the scans stop at
+    # every equal item, so 1..8 swap with 17..10 and meet at 9, which swaps back with 18; both sides (9 and
+    # 10 items) are then insertion sorted (stable, no moves)
+    assert introsort_argsort(np.zeros(20)).tolist() == [0, *range(17, 0, -1), 18, 19]
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 5, 16):  # up to 16 items it is an insertion sort: stable
+        x = rng.integers(0, 3, size=n).astype(float)
+        assert introsort_argsort(x).tolist() == np.argsort(x, kind="stable").tolist()
+    for n in (17, 64, 300):  # a permutation that sorts, NaN last
+        x = rng.integers(0, 5, size=n).astype(float)
+        x[rng.choice(n, size=3, replace=False)] = np.nan
+        k = introsort_argsort(x)
+        assert sorted(k.tolist()) == list(range(n))
+        assert np.all(np.diff(x[k][:-3]) >= 0) and np.isnan(x[k][-3:]).all()
+    # an organ pipe of 257 exhausts introsort's depth, so part of it is heapsorted; recorded from
+    # numpy 1.23.5's np.argsort (the last numpy without SIMD sorts here); the rest matches it too
+    pipe = np.r_[np.arange(129), np.arange(127, -1, -1)].astype(float)
+    heapsorted = []
+    heapsort = ranking._heapsort_slice
+    monkeypatch.setattr(ranking, "_heapsort_slice", lambda *a: heapsorted.append(a[2:]) or heapsort(*a))
+    k = introsort_argsort(pipe)
+    assert heapsorted  # the fallback ran
+    assert k[:16].tolist() == [0, 256, 1, 255, 2, 254, 3, 253, 4, 252, 251, 5, 6, 250, 249, 7]
+    assert k[-8:].tolist() == [124, 131, 125, 126, 130, 129, 127, 128]
+    assert np.all(np.diff(pipe[k]) >= 0)
+
+
+def test_reference_fronts_list_later_fronts_in_the_order_they_are_freed():
+    # front 0: rows 0 and 1; row 3 is dominated by row 0 only, row 2 by row 1 only, so walking row 0 first
+    # frees row 3 first; row 4 is dominated by everything
+    obj = np.array([[3.0, 1.0], [1.0, 3.0], [0.5, 2.0], [2.0, 0.5], [0.0, 0.0]])
+    assert reference_fronts(obj) == [[0, 1], [3, 2], [4]]
+    order, fronts = reference_nsga_order(obj)
+    # two-point fronts are all boundary (inf): order within a front is the front's own order
+    assert order.tolist() == [0, 1, 3, 2, 4] and fronts.tolist() == [0, 0, 1, 1, 2]
+    assert nsga_order(obj, "reference")[0].tolist() == [0, 1, 2, 3, 4]  # index ties
+
+
+def test_reference_crowding_sums_both_gaps_and_scales_as_the_reference():
+    x = np.array([4.0, 1.0, 2.0, 8.0])
+    # sorted 1, 2, 4, 8: interior 2 -> (2-1)+(4-2) = 3, 4 -> (4-2)+(8-4) = 6; factor |1/8 - 1| = 0.875
+    assert reference_crowding(x, "reference").tolist() == [6 * 0.875, np.inf, 3 * 0.875, np.inf]
+    assert reference_crowding(x, "standard").tolist() == [6 / 7, np.inf, 3 / 7, np.inf]
+    # tied extremes: the introsort's order decides which tied point is the boundary (first 0 and last 3 here)
+    d = reference_crowding(np.array([0.0, 0.0, 3.0, 3.0]), "standard")
+    assert np.isinf(d[0]) and np.isinf(d[3]) and d[1] == d[2] == 1.0

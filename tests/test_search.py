@@ -185,11 +185,12 @@ def test_shipped_configs_load():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("objective_rule", ["wann", "pretty_neat"])
-def test_reference_parity_options_run_and_resume_exactly(objective_rule):
+@pytest.mark.parametrize("objective_rule, tie_order", [("wann", "random"), ("pretty_neat", "random"),
+                                                       ("wann", "reference")])
+def test_reference_parity_options_run_and_resume_exactly(objective_rule, tie_order):
     parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference",
               "add_node_rule": "reference", "crowding": "reference", "objective_rule": objective_rule,
-              "tie_order": "random"}
+              "tie_order": tie_order}
     pool = {"seed_pool": 7}
     config = _small_config(pool, generations=8, **parity)
     with Evaluator(WannSearch(config).task, config.evaluation.shared_weights, SerialBackend()) as ev:

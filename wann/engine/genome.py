@@ -41,6 +41,14 @@ class Genome:
     conn_src: np.ndarray  # int64 source node ids
     conn_dst: np.ndarray  # int64 destination node ids
     conn_enabled: np.ndarray  # bool
+    conn_kept: np.ndarray | None = None  # bool; None -> all False (see below)
+
+    def __post_init__(self) -> None:
+        # ``conn_kept`` marks enabled genes that the mutations treat as
+        # disabled: the reference code's disabled-but-conducting split links
+        # (``search.add_node_rule: reference``). The network ignores it.
+        if self.conn_kept is None:
+            self.conn_kept = np.zeros(len(self.conn_innov), dtype=bool)
 
     @property
     def n_inputs(self) -> int:
@@ -63,7 +71,7 @@ class Genome:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (lists of ints/bools)."""
-        return {
+        data: dict[str, Any] = {
             "nodes": [
                 [int(i), _KIND_NAMES[int(k)], ACTIVATIONS[int(a)]]
                 for i, k, a in zip(self.node_id, self.node_kind, self.node_act)
@@ -75,6 +83,9 @@ class Genome:
                 )
             ],
         }
+        if self.conn_kept.any():  # only reference add-node runs have any
+            data["kept"] = [int(n) for n in self.conn_innov[self.conn_kept]]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "genome") -> "Genome":
@@ -105,10 +116,15 @@ class Genome:
             src.append(fc.integer(s, f"{at}[1]"))
             dst.append(fc.integer(d, f"{at}[2]"))
             enabled.append(fc.boolean(e, f"{at}[3]"))
+        kept_innov = [fc.integer(n, f"{where}.kept[{i}]")
+                      for i, n in enumerate(fc.array(data.get("kept", []), f"{where}.kept"))]
+        unknown = set(kept_innov) - set(innov)
+        if unknown:
+            raise UserError(f"{where}.kept: innovation {min(unknown)} names no connection")
         genome = cls(
             np.array(ids, dtype=np.int64), np.array(kinds, dtype=np.int8), np.array(acts, dtype=np.int8),
             np.array(innov, dtype=np.int64), np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
-            np.array(enabled, dtype=bool),
+            np.array(enabled, dtype=bool), np.isin(np.array(innov, dtype=np.int64), kept_innov),
         )
         try:
             validate_genome(genome)
@@ -125,6 +141,7 @@ _FIELDS = (
     "conn_src",
     "conn_dst",
     "conn_enabled",
+    "conn_kept",
 )
 _KIND_NAMES = {0: "input", 1: "bias", 2: "hidden", 3: "output"}
 
@@ -155,6 +172,13 @@ def validate_genome(genome: Genome) -> None:
         if (s, d) in pairs:
             raise UserError(f"duplicate connection {s}->{d}")
         pairs.add((s, d))
+    if len(genome.conn_kept) != len(genome.conn_innov):
+        raise UserError("kept flags do not match the connections")
+    for s, d in zip(genome.conn_src[genome.conn_kept].tolist(), genome.conn_dst[genome.conn_kept].tolist()):
+        if kind_of[s] != NodeKind.HIDDEN or kind_of[d] != NodeKind.HIDDEN:
+            raise UserError(f"kept connection {s}->{d} is not between two hidden nodes")
+    if np.any(genome.conn_kept & ~genome.conn_enabled):
+        raise UserError("a kept connection is disabled")
     n_in = genome.n_inputs
     kinds = genome.node_kind
     if (

@@ -60,6 +60,7 @@ def _with_link(genome: Genome, src: int, dst: int, tracker: InnovationTracker) -
     child.conn_src = np.append(child.conn_src, src)
     child.conn_dst = np.append(child.conn_dst, dst)
     child.conn_enabled = np.append(child.conn_enabled, True)
+    child.conn_kept = np.append(child.conn_kept, False)
     return child
 
 
@@ -130,34 +131,14 @@ def _reach_back(node: int, parents: dict[int, list[int]]) -> set[int]:
 
 
 def kept_split_links(genome: Genome) -> set[tuple[int, int]]:
-    """Hidden-to-hidden links that were split and kept enabled (``add_node_rule: reference``).
+    """The (src, dst) links of the genes flagged ``conn_kept`` (``add_node_rule: reference``).
 
-    A hidden node's first incoming and first outgoing genes are the two its
-    split created (genes are only ever appended), so together they name the
-    link it split. In the reference code such a link is a disabled gene that
-    still conducts: it cannot be split again, and the enable mutation may
-    draw it (changing nothing).
+    In the reference code such a link is a disabled gene that still
+    conducts: add-node does not split it, and the enable mutation may draw
+    it, which changes nothing in the network but makes it an ordinary
+    enabled gene, splittable again.
     """
-    kind = dict(zip(genome.node_id.tolist(), genome.node_kind.tolist()))
-    first_in: dict[int, int] = {}
-    first_out: dict[int, int] = {}
-    for s, d in zip(genome.conn_src.tolist(), genome.conn_dst.tolist()):
-        first_in.setdefault(d, s)
-        first_out.setdefault(s, d)
-    kept = set()
-    for node, k in kind.items():
-        if k == NodeKind.HIDDEN and node in first_in and node in first_out:
-            src, dst = first_in[node], first_out[node]
-            if kind[src] == NodeKind.HIDDEN and kind[dst] == NodeKind.HIDDEN:
-                kept.add((src, dst))
-    return kept
-
-
-def _kept_split_genes(genome: Genome) -> np.ndarray:
-    """Indices of the genes of :func:`kept_split_links`."""
-    kept = kept_split_links(genome)
-    return np.array([i for i, sd in enumerate(zip(genome.conn_src.tolist(), genome.conn_dst.tolist())) if sd in kept],
-                    dtype=np.int64)
+    return set(zip(genome.conn_src[genome.conn_kept].tolist(), genome.conn_dst[genome.conn_kept].tolist()))
 
 
 def add_node(
@@ -174,12 +155,11 @@ def add_node(
     disabled hidden-to-hidden genes live (it sets the hidden block of the
     weight matrix to 1 in place, NaN included), so there such a split adds
     a parallel path and one more connection instead of replacing the link.
-    Such a kept link counts as disabled for later splits, as in the
-    reference (:func:`kept_split_links`).
+    Such a kept link is flagged (``conn_kept``) and counts as disabled for
+    later splits until the enable mutation draws it, as in the reference
+    (:func:`kept_split_links`).
     """
-    enabled = np.flatnonzero(genome.conn_enabled)
-    if keep_hidden_links:
-        enabled = np.setdiff1d(enabled, _kept_split_genes(genome))
+    enabled = np.flatnonzero(genome.conn_enabled & ~genome.conn_kept)
     if len(enabled) == 0:
         return None
     k = enabled[rng.integers(len(enabled))]
@@ -188,7 +168,9 @@ def add_node(
     act = hidden_activations[rng.integers(len(hidden_activations))]
     child = genome.copy()
     keep = keep_hidden_links and all(genome.node_kind[genome.node_id == n][0] == NodeKind.HIDDEN for n in (src, dst))
-    if not keep:
+    if keep:
+        child.conn_kept[k] = True
+    else:
         child.conn_enabled[k] = False
     child.node_id = np.append(child.node_id, node)
     child.node_kind = np.append(child.node_kind, np.int8(NodeKind.HIDDEN))
@@ -197,23 +179,25 @@ def add_node(
     child.conn_src = np.append(child.conn_src, [src, node])
     child.conn_dst = np.append(child.conn_dst, [node, dst])
     child.conn_enabled = np.append(child.conn_enabled, [True, True])
+    child.conn_kept = np.append(child.conn_kept, [False, False])
     return child
 
 
-def enable_connection(genome: Genome, rng: np.random.Generator, keep_hidden_links: bool = False) -> Genome | None:
+def enable_connection(genome: Genome, rng: np.random.Generator) -> Genome | None:
     """Re-enable one disabled connection; None if all are enabled.
 
-    With ``keep_hidden_links`` the draw also covers the kept split links of
-    :func:`kept_split_links` (disabled genes in the reference code); drawing
-    one gives an unchanged child, as re-enabling a live gene does there.
+    The draw also covers the kept split links of :func:`kept_split_links`
+    (disabled genes in the reference code). Drawing one leaves the network
+    unchanged, as re-enabling a live gene does there, but clears its flag,
+    so add-node may split it again.
     """
-    disabled = np.flatnonzero(~genome.conn_enabled)
-    if keep_hidden_links:
-        disabled = np.concatenate([disabled, _kept_split_genes(genome)])
-    if len(disabled) == 0:
+    candidates = np.concatenate([np.flatnonzero(~genome.conn_enabled), np.flatnonzero(genome.conn_kept)])
+    if len(candidates) == 0:
         return None
+    k = candidates[rng.integers(len(candidates))]
     child = genome.copy()
-    child.conn_enabled[disabled[rng.integers(len(disabled))]] = True
+    child.conn_enabled[k] = True
+    child.conn_kept[k] = False
     return child
 
 
@@ -251,14 +235,15 @@ def mutate(
     in the reference code. ``connection_rule`` "uniform" uses
     :func:`add_connection`, "reference" :func:`add_connection_reference`;
     ``node_rule`` "reference" keeps a split hidden-to-hidden link enabled
-    but, as the reference's disabled-yet-live gene, out of later splits and
-    in the enable draw (:func:`add_node`, :func:`enable_connection`).
+    but, as the reference's disabled-yet-live gene, out of later splits
+    until the enable mutation draws it (:func:`add_node`,
+    :func:`enable_connection`).
     """
     link = add_connection if connection_rule == "uniform" else add_connection_reference
     operators = {
         "add_connection": lambda: link(genome, rng, tracker),
         "add_node": lambda: add_node(genome, rng, tracker, hidden_activations, node_rule == "reference"),
-        "enable_connection": lambda: enable_connection(genome, rng, node_rule == "reference"),
+        "enable_connection": lambda: enable_connection(genome, rng),
         "change_activation": lambda: change_activation(genome, rng, hidden_activations),
     }
     names = [name for name in operators if getattr(rates, name) > 0]

@@ -118,7 +118,7 @@ def generation_objectives(mean: np.ndarray, best: np.ndarray, connections: np.nd
     raise ValueError(f"objective rule {rule!r}: allowed: {', '.join(OBJECTIVE_RULES)}")
 
 
-TIE_ORDERS = ("index", "random")
+TIE_ORDERS = ("index", "random", "reference")
 
 
 def shuffled_nsga_order(objectives: np.ndarray, crowding: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -149,4 +149,161 @@ def nsga_order(objectives: np.ndarray, crowding: str = "standard") -> tuple[np.n
         front_of[front] = f
         crowd = crowding_distance(obj[front], crowding)
         order.extend(front[np.lexsort((front, -crowd))].tolist())
+    return np.array(order, dtype=np.int64), front_of
+
+
+def _less(a: float, b: float) -> bool:
+    """numpy's float ``<`` for sorting: NaN sorts after every number."""
+    return a < b or (b != b and a == a)
+
+
+def introsort_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values)`` exactly as numpy 1.x's default (quicksort) kind ordered it, ties included.
+
+    An introsort: median-of-three quicksort partitions while a slice holds
+    more than 16 items, insertion sort below that (so it is stable only on
+    16 or fewer), heapsort past a depth of 2 log2(n). The reference code
+    ran on numpy of 2019; numpy >= 1.25 may dispatch to SIMD sorts that
+    order ties differently, so its ``np.argsort`` cannot stand in here.
+    """
+    v = np.asarray(values, dtype=np.float64).tolist()
+    idx = list(range(len(v)))
+    stack: list[tuple[int, int, int]] = []
+    lo, hi = 0, len(v) - 1
+    depth = 2 * (len(v).bit_length() - 1) if v else 0
+    while True:
+        if depth < 0:
+            _heapsort_slice(v, idx, lo, hi)
+        else:
+            while hi - lo > 15:
+                mid = lo + ((hi - lo) >> 1)
+                if _less(v[idx[mid]], v[idx[lo]]):
+                    idx[mid], idx[lo] = idx[lo], idx[mid]
+                if _less(v[idx[hi]], v[idx[mid]]):
+                    idx[hi], idx[mid] = idx[mid], idx[hi]
+                if _less(v[idx[mid]], v[idx[lo]]):
+                    idx[mid], idx[lo] = idx[lo], idx[mid]
+                pivot = v[idx[mid]]
+                i, j = lo, hi - 1
+                idx[mid], idx[j] = idx[j], idx[mid]
+                while True:
+                    i += 1
+                    while _less(v[idx[i]], pivot):
+                        i += 1
+                    j -= 1
+                    while _less(pivot, v[idx[j]]):
+                        j -= 1
+                    if i >= j:
+                        break
+                    idx[i], idx[j] = idx[j], idx[i]
+                idx[i], idx[hi - 1] = idx[hi - 1], idx[i]
+                depth -= 1
+                if i - lo < hi - i:  # the larger side waits on the stack
+                    stack.append((i + 1, hi, depth))
+                    hi = i - 1
+                else:
+                    stack.append((lo, i - 1, depth))
+                    lo = i + 1
+            for i in range(lo + 1, hi + 1):
+                item = idx[i]
+                j = i
+                while j > lo and _less(v[item], v[idx[j - 1]]):
+                    idx[j] = idx[j - 1]
+                    j -= 1
+                idx[j] = item
+        if not stack:
+            return np.array(idx, dtype=np.int64)
+        lo, hi, depth = stack.pop()
+
+
+def _heapsort_slice(v: list[float], idx: list[int], lo: int, hi: int) -> None:
+    """numpy's index heapsort of ``idx[lo:hi+1]`` by ``v`` (introsort's fallback)."""
+    n = hi - lo + 1
+    a = lambda k: lo + k - 1  # noqa: E731  (heap positions are 1-based)
+    for top in range(n >> 1, 0, -1):
+        item, i, j = idx[a(top)], top, top << 1
+        while j <= n:
+            if j < n and _less(v[idx[a(j)]], v[idx[a(j + 1)]]):
+                j += 1
+            if not _less(v[item], v[idx[a(j)]]):
+                break
+            idx[a(i)] = idx[a(j)]
+            i, j = j, j + j
+        idx[a(i)] = item
+    while n > 1:
+        item = idx[a(n)]
+        idx[a(n)] = idx[a(1)]
+        n -= 1
+        i, j = 1, 2
+        while j <= n:
+            if j < n and _less(v[idx[a(j)]], v[idx[a(j + 1)]]):
+                j += 1
+            if not _less(v[item], v[idx[a(j)]]):
+                break
+            idx[a(i)] = idx[a(j)]
+            i, j = j, j + j
+        idx[a(i)] = item
+
+
+def reference_fronts(objectives: np.ndarray) -> list[list[int]]:
+    """Pareto fronts in the order the reference code's ``getFronts`` lists them.
+
+    The first front in index order; each later one in the order its members
+    were freed while walking the previous front (each member's dominated
+    points in index order), not sorted.
+    """
+    obj = np.asarray(objectives, dtype=float)
+    n = len(obj)
+    ge = np.all(obj[:, None, :] >= obj[None, :, :], axis=2)
+    gt = np.any(obj[:, None, :] > obj[None, :, :], axis=2)
+    dominates = ge & gt
+    beaten_by = dominates.sum(axis=0).tolist()
+    fronts = [[p for p in range(n) if beaten_by[p] == 0]]
+    while fronts[-1]:
+        freed: list[int] = []
+        for p in fronts[-1]:
+            for q in np.flatnonzero(dominates[p]).tolist():
+                beaten_by[q] -= 1
+                if beaten_by[q] == 0:
+                    freed.append(q)
+        fronts.append(freed)
+    return fronts[:-1]
+
+
+def reference_crowding(values: np.ndarray, rule: str) -> np.ndarray:
+    """One objective's crowding term as the reference's ``getCrowdingDist`` computes it.
+
+    Sorted by :func:`introsort_argsort` (so which of several tied extremes
+    gets the infinite distance follows its order), each point's distance is
+    the sum of its gaps to both neighbours; ``reference`` multiplies by
+    ``|1/max - min|``, ``standard`` divides by ``max - min``.
+    """
+    key = introsort_argsort(values)
+    ordered = np.asarray(values, dtype=float)[key]
+    padded = np.r_[np.inf, ordered, np.inf]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        crowd = np.abs(ordered - padded[:-2]) + np.abs(ordered - padded[2:])
+        span = ordered[-1] - ordered[0]
+        if span > 0:
+            crowd = crowd * abs(1.0 / ordered[-1] - ordered[0]) if rule == "reference" else crowd / span
+    distance = np.empty(len(key))
+    distance[key] = crowd
+    return distance
+
+
+def reference_nsga_order(objectives: np.ndarray, crowding: str = "reference") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nsga_order` step for step as the reference's ``nsga_sort``, ties included.
+
+    Fronts in :func:`reference_fronts` order, crowding by
+    :func:`reference_crowding` summed over objectives, and each front
+    ordered by :func:`introsort_argsort` of the negated crowding.
+    """
+    obj = np.asarray(objectives, dtype=float)
+    front_of = np.empty(len(obj), dtype=np.int64)
+    order: list[int] = []
+    for f, front in enumerate(reference_fronts(obj)):
+        members = np.array(front, dtype=np.int64)
+        front_of[members] = f
+        crowd = sum(reference_crowding(obj[members, k], crowding) for k in range(obj.shape[1]))
+        order.extend(members[introsort_argsort(-crowd)].tolist())
     return np.array(order, dtype=np.int64), front_of

@@ -22,7 +22,7 @@ from wann.engine.evaluator import Evaluator, fitness_from_rewards
 from wann.engine.genome import Genome, InnovationTracker, initial_genome, initial_tracker
 from wann.engine.mutation import MutationRates, mutate
 from wann.engine.network import Network, compile_from_parent, compile_genome
-from wann.engine.ranking import generation_objectives, nsga_order, shuffled_nsga_order
+from wann.engine.ranking import generation_objectives, nsga_order, reference_nsga_order, shuffled_nsga_order
 from wann.engine.seeds import (
     CONFIRM_SEEDS,
     CONFIRM_WEIGHT_DRAWS,
@@ -184,6 +184,8 @@ class WannSearch:
             self.config.search.objective_rule)
         if self.config.search.tie_order == "random":
             order, front_of = shuffled_nsga_order(objectives, self.config.search.crowding, self.rng)
+        elif self.config.search.tie_order == "reference":
+            order, front_of = reference_nsga_order(objectives, self.config.search.crowding)
         else:
             order, front_of = nsga_order(objectives, self.config.search.crowding)
         self.ranked = [self.population[i] for i in order]
