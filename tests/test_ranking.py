@@ -316,6 +316,13 @@ def test_reference_fronts_list_later_fronts_in_the_order_they_are_freed():
     # two-point fronts are all boundary (inf): order within a front is the front's own order
     assert order.tolist() == [0, 1, 3, 2, 4] and fronts.tolist() == [0, 0, 1, 1, 2]
     assert nsga_order(obj, "reference")[0].tolist() == [0, 1, 2, 3, 4]  # index ties
+    # one objective (prettyNeatWann's mean-only generations): its rankArray, an introsort of the negation
+    mean = np.zeros((20, 1))
+    mean[5] = 1.0
+    order, fronts = reference_nsga_order(mean)
+    assert order.tolist() == introsort_argsort(-mean[:, 0]).tolist() and order[0] == 5
+    assert order.tolist() != [5, *range(5), *range(6, 20)]  # 19 ties: not in index order
+    assert fronts.tolist() == [1] * 5 + [0] + [1] * 14
 
 
 def test_reference_crowding_sums_both_gaps_and_scales_as_the_reference():

@@ -186,7 +186,7 @@ def test_shipped_configs_load():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("objective_rule, tie_order", [("wann", "random"), ("pretty_neat", "random"),
-                                                       ("wann", "reference")])
+                                                       ("wann", "reference"), ("pretty_neat", "reference")])
 def test_reference_parity_options_run_and_resume_exactly(objective_rule, tie_order):
     parity = {"parent_selection": "best_of_two", "mutation_fallback": "clone", "add_connection_rule": "reference",
               "add_node_rule": "reference", "crowding": "reference", "objective_rule": objective_rule,

@@ -296,10 +296,17 @@ def reference_nsga_order(objectives: np.ndarray, crowding: str = "reference") ->
 
     Fronts in :func:`reference_fronts` order, crowding by
     :func:`reference_crowding` summed over objectives, and each front
-    ordered by :func:`introsort_argsort` of the negated crowding.
+    ordered by :func:`introsort_argsort` of the negated crowding. A single
+    objective (``objective_rule: pretty_neat``'s mean-only generations) is
+    ranked as prettyNeatWann's ``rankArray`` does: by
+    :func:`introsort_argsort` of its negation.
     """
     obj = np.asarray(objectives, dtype=float)
     front_of = np.empty(len(obj), dtype=np.int64)
+    if obj.shape[1] == 1:
+        for f, front in enumerate(nondominated_fronts(obj)):
+            front_of[front] = f
+        return introsort_argsort(-obj[:, 0]), front_of
     order: list[int] = []
     for f, front in enumerate(reference_fronts(obj)):
         members = np.array(front, dtype=np.int64)
