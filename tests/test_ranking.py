@@ -279,7 +279,7 @@ def test_shuffled_order_breaks_ties_at_random_and_keeps_the_ranking_otherwise():
         assert [set(np.flatnonzero(front_of == f).tolist()) for f in range(front_of.max() + 1)] == brute_fronts(pts)
 
 
-def test_introsort_argsort_orders_ties_as_numpy_1x_quicksort(monkeypatch):
+def test_introsort_argsort_orders_ties_as_numpy_quicksort_before_simd(monkeypatch):
     # 20 equal values, by hand: median of three keeps 0, 9, 19; the pivot (9) goes to 18; the scans stop at
     # every equal item, so 1..8 swap with 17..10 and meet at 9, which swaps back with 18; both sides (9 and
     # 10 items) are then insertion sorted (stable, no moves)

@@ -158,13 +158,14 @@ def _less(a: float, b: float) -> bool:
 
 
 def introsort_argsort(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values)`` exactly as numpy 1.x's default (quicksort) kind ordered it, ties included.
+    """``np.argsort(values)`` exactly as numpy's default (quicksort) kind ordered it before SIMD sorts, ties included.
 
-    An introsort: median-of-three quicksort partitions while a slice holds
-    more than 16 items, insertion sort below that (so it is stable only on
-    16 or fewer), heapsort past a depth of 2 log2(n). The reference code
-    ran on numpy of 2019; numpy >= 1.25 may dispatch to SIMD sorts that
-    order ties differently, so its ``np.argsort`` cannot stand in here.
+    An introsort (numpy 1.12 on; checked equal to numpy 1.23.5): median-of-
+    three quicksort partitions while a slice holds more than 16 items,
+    insertion sort below that (so it is stable only on 16 or fewer),
+    heapsort past a depth of 2 log2(n). The reference code ran on numpy of
+    2019; newer numpy may dispatch to SIMD sorts that order ties
+    differently, so its ``np.argsort`` cannot stand in here.
     """
     v = np.asarray(values, dtype=np.float64).tolist()
     idx = list(range(len(v)))
@@ -219,30 +220,26 @@ def introsort_argsort(values: np.ndarray) -> np.ndarray:
 def _heapsort_slice(v: list[float], idx: list[int], lo: int, hi: int) -> None:
     """numpy's index heapsort of ``idx[lo:hi+1]`` by ``v`` (introsort's fallback)."""
     n = hi - lo + 1
-    a = lambda k: lo + k - 1  # noqa: E731  (heap positions are 1-based)
     for top in range(n >> 1, 0, -1):
-        item, i, j = idx[a(top)], top, top << 1
-        while j <= n:
-            if j < n and _less(v[idx[a(j)]], v[idx[a(j + 1)]]):
-                j += 1
-            if not _less(v[item], v[idx[a(j)]]):
-                break
-            idx[a(i)] = idx[a(j)]
-            i, j = j, j + j
-        idx[a(i)] = item
+        _sift_down(v, idx, lo, idx[lo + top - 1], top, n)
     while n > 1:
-        item = idx[a(n)]
-        idx[a(n)] = idx[a(1)]
+        item = idx[lo + n - 1]
+        idx[lo + n - 1] = idx[lo]
         n -= 1
-        i, j = 1, 2
-        while j <= n:
-            if j < n and _less(v[idx[a(j)]], v[idx[a(j + 1)]]):
-                j += 1
-            if not _less(v[item], v[idx[a(j)]]):
-                break
-            idx[a(i)] = idx[a(j)]
-            i, j = j, j + j
-        idx[a(i)] = item
+        _sift_down(v, idx, lo, item, 1, n)
+
+
+def _sift_down(v: list[float], idx: list[int], lo: int, item: int, i: int, n: int) -> None:
+    """Place ``item`` at 1-based heap position ``i`` of the ``n``-item heap at ``idx[lo:]``."""
+    j = i << 1
+    while j <= n:
+        if j < n and _less(v[idx[lo + j - 1]], v[idx[lo + j]]):
+            j += 1
+        if not _less(v[item], v[idx[lo + j - 1]]):
+            break
+        idx[lo + i - 1] = idx[lo + j - 1]
+        i, j = j, j + j
+    idx[lo + i - 1] = item
 
 
 def reference_fronts(objectives: np.ndarray) -> list[list[int]]:
