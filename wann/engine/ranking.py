@@ -23,11 +23,10 @@ def nondominated_fronts(objectives: np.ndarray) -> list[np.ndarray]:
 
 
 @njit(cache=True)
-def _front_numbers(obj):
-    """Front number of every point (0 = non-dominated), peeling fronts off one by one (compiled)."""
+def _dominance(obj):
+    """[n, n] matrix: True where point i dominates point j (compiled)."""
     n, m = obj.shape
     dominates = np.zeros((n, n), dtype=np.bool_)
-    dominated_count = np.zeros(n, dtype=np.int64)
     for i in range(n):
         for j in range(n):
             all_ge = True
@@ -38,8 +37,19 @@ def _front_numbers(obj):
                     break
                 if obj[i, k] > obj[j, k]:
                     any_gt = True
-            if all_ge and any_gt:
-                dominates[i, j] = True
+            dominates[i, j] = all_ge and any_gt
+    return dominates
+
+
+@njit(cache=True)
+def _front_numbers(obj):
+    """Front number of every point (0 = non-dominated), peeling fronts off one by one (compiled)."""
+    n = obj.shape[0]
+    dominates = _dominance(obj)
+    dominated_count = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        for j in range(n):
+            if dominates[i, j]:
                 dominated_count[j] += 1
     front_of = np.full(n, -1, dtype=np.int64)
     current = np.flatnonzero(dominated_count == 0)
@@ -249,11 +259,9 @@ def reference_fronts(objectives: np.ndarray) -> list[list[int]]:
     were freed while walking the previous front (each member's dominated
     points in index order), not sorted.
     """
-    obj = np.asarray(objectives, dtype=float)
+    obj = np.ascontiguousarray(objectives, dtype=np.float64)
     n = len(obj)
-    ge = np.all(obj[:, None, :] >= obj[None, :, :], axis=2)
-    gt = np.any(obj[:, None, :] > obj[None, :, :], axis=2)
-    dominates = ge & gt
+    dominates = _dominance(obj)
     beaten_by = dominates.sum(axis=0).tolist()
     fronts = [[p for p in range(n) if beaten_by[p] == 0]]
     while fronts[-1]:
