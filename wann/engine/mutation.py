@@ -184,7 +184,7 @@ def add_node(
 
 
 def enable_connection(genome: Genome, rng: np.random.Generator) -> Genome | None:
-    """Re-enable one disabled connection; None if all are enabled.
+    """Re-enable one disabled connection or clear one kept flag; None if no gene is disabled or kept.
 
     The draw also covers the kept split links of :func:`kept_split_links`
     (disabled genes in the reference code). Drawing one leaves the network
