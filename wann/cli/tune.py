@@ -2,26 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
-from wann.cli.common import (
-    add_backend_options,
-    add_task_module_option,
-    backend_choice,
-    check_finite,
-    check_positive,
-    check_workers,
-    output_path_for,
-)
+from wann.cli.common import (add_backend_options, add_task_module_option,
+                             backend_choice, check_finite, check_positive,
+                             check_workers, output_path_for)
 from wann.cli.progress import Progress
 from wann.engine.champion import champion_task, load_champion, save_champion
 from wann.engine.network import compile_genome
 from wann.engine.seeds import VALIDATION_STREAM, evaluation_seeds
 from wann.errors import UserError
 from wann.tools.runner import RolloutRunner, Stats
-from wann.tools.tune import DEFAULTS, METHODS, PAIR_METHODS, resolve_method, setting_doc, tune_individual, tune_shared, tuned_champion
+from wann.tools.tune import (DEFAULTS, METHODS, PAIR_METHODS, resolve_method,
+                             setting_doc, tune_individual, tune_shared,
+                             tuned_champion)
+from wann.tools.warmstart import (WARM_DEFAULTS, WARM_STARTS,
+                                  WarmStartSettings, check_warm_start)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
                         f"shared mode: {setting_doc('shared_episodes')}")
     parser.add_argument("--start-weight", type=float, help="individual mode: start every connection here "
                         "(default: the champion's tuned_shared_weight, else a grid search)")
+    parser.add_argument("--warm-start", choices=WARM_STARTS, default="none",
+                        help="individual mode: openloop = first distil planned open-loop approaches into the weights "
+                        "(tasks with compiled physics and continuous actions; see README 'Tune'); default none")
+    for name in ("plan_starts", "distill_iterations"):
+        field = "starts" if name == "plan_starts" else name
+        doc = WarmStartSettings.__dataclass_fields__[field].metadata["doc"]
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(WARM_DEFAULTS, field),
+                            help=f"--warm-start openloop: {doc} (default {getattr(WARM_DEFAULTS, field)})")
     parser.add_argument("--grid-points", type=int, default=d.grid_points, help=setting_doc("grid_points"))
     parser.add_argument("--validation-episodes", type=int, default=d.validation_episodes,
                         help=setting_doc("validation_episodes"))
@@ -58,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     for name in ("iterations", "popsize", "sigma", "lr", "grid_points", "validation_episodes", "select_every",
-                 "select_episodes"):
+                 "select_episodes", "plan_starts", "distill_iterations"):
         check_positive("--" + name.replace("_", "-"), getattr(args, name))
     method = resolve_method(args.method) if args.mode == "individual" else None
     if method in PAIR_METHODS and args.popsize % 2:
@@ -73,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
     if out.resolve() == Path(args.champion).resolve():
         raise UserError(f"{out}: refusing to overwrite the input champion; choose another -o")
     task = champion_task(champion)
+    if args.mode == "individual":
+        check_warm_start(task, args.warm_start)
+    elif args.warm_start != "none":
+        raise UserError(f"--warm-start: {args.warm_start!r}: applies to --mode individual only")
     t0 = time.perf_counter()
     if args.mode == "shared":
         episodes = args.episodes or DEFAULTS.shared_episodes
@@ -101,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
             sigma=args.sigma, lr=args.lr, episodes=episodes, seed=args.seed, workers=args.workers,
             validation_episodes=args.validation_episodes, say=progress.say, method=method,
             select_every=args.select_every, select_episodes=args.select_episodes, tick=progress.tick,
-            runner=runner,
+            runner=runner, warm_start=args.warm_start,
+            warm_settings=dataclasses.replace(WARM_DEFAULTS, starts=args.plan_starts,
+                                              distill_iterations=args.distill_iterations),
         )
     result = tuned_champion(champion, {
         "tuned_shared_weight": res.start_weight,
@@ -112,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
             "selection_mean": res.selection_mean, "iterations": args.iterations, "popsize": args.popsize, "sigma": args.sigma,
             **({"lr": args.lr} if res.method in PAIR_METHODS else {}),
             "episodes_per_candidate": episodes, "seed": args.seed, "source": str(args.champion),
+            **({"warm_start": {"kind": args.warm_start, "plan_starts": args.plan_starts,
+                               "distill_iterations": args.distill_iterations, **res.warm_start}}
+               if res.warm_start is not None else {}),
         },
     }, conn_weights=res.conn_weights)
     save_champion(result, out)

@@ -127,27 +127,37 @@ def _source_hash(functions) -> str:
     return digest.hexdigest()[:12]
 
 
+def bind_task_kernel(template, tag: str, physics: FusedPhysics, action_kind: str):
+    """Compile ``template`` with ``physics``'s ``_start`` / ``_observe`` / ``_step`` and the ``_action`` rule bound as globals.
+
+    Built once per process, template, task and action rule; the kernel's name
+    holds ``tag``, the task's step function and a hash of the physics' source,
+    so Numba's disk cache never hands one task's kernel to another.
+    """
+    start = physics.start if physics.start is not None else copy_start
+    parts = (start, physics.observe, physics.step)
+    key = (tag, id(physics.step), id(physics.observe), id(start), action_kind)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        owner = re.sub(r"\W", "_", f"{physics.step.py_func.__module__}_{physics.step.py_func.__name__}")
+        name = f"{tag}_{owner}_{action_kind}_{_source_hash(parts)}"
+        scope = dict(template.__globals__)
+        scope.update(_start=start, _observe=physics.observe, _step=physics.step, _action=action_function(action_kind))
+        fn = types.FunctionType(template.__code__, scope, name)
+        fn.__qualname__ = name
+        fn.__doc__ = template.__doc__
+        kernel = njit(cache=True)(fn)
+        _KERNELS[key] = kernel
+    return kernel
+
+
 def fused_kernel(physics: FusedPhysics, action_kind: str):
     """The compiled lockstep rollout kernel of ``physics`` with the action rule ``action_kind``.
 
     Built once per process and task; the first call compiles it, or loads it
     from Numba's disk cache when an identical kernel was compiled before.
     """
-    start = physics.start if physics.start is not None else copy_start
-    parts = (start, physics.observe, physics.step)
-    key = (id(physics.step), id(physics.observe), id(start), action_kind)
-    kernel = _KERNELS.get(key)
-    if kernel is None:
-        owner = re.sub(r"\W", "_", f"{physics.step.py_func.__module__}_{physics.step.py_func.__name__}")
-        name = f"rollout_{owner}_{action_kind}_{_source_hash(parts)}"
-        scope = dict(globals())
-        scope.update(_start=start, _observe=physics.observe, _step=physics.step, _action=action_function(action_kind))
-        fn = types.FunctionType(_rollout_template.__code__, scope, name)
-        fn.__qualname__ = name
-        fn.__doc__ = _rollout_template.__doc__
-        kernel = njit(cache=True)(fn)
-        _KERNELS[key] = kernel
-    return kernel
+    return bind_task_kernel(_rollout_template, "rollout", physics, action_kind)
 
 
 def fused_rollouts(task: Task, batch, weights: np.ndarray, seeds: np.ndarray, max_steps: int) -> tuple[np.ndarray, int]:

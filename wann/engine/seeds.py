@@ -26,6 +26,10 @@ ES_NOISE_STREAM = 11  # tune: optimizer perturbations
 ES_EPISODE_STREAM = 12  # tune: fresh episodes of every iteration
 VALIDATION_STREAM = 13  # tune: fresh episodes that report the result
 SELECTION_STREAM = 14  # tune: fixed episodes that pick the best mean seen during the run
+PLAN_STREAM = 15  # tune --warm-start openloop: the start states that are planned
+PLAN_NOISE_STREAM = 16  # tune --warm-start openloop: the planner's perturbations
+HOLD_STREAM = 17  # tune --warm-start openloop: the start policy's episodes that give hold pairs
+DISTILL_NOISE_STREAM = 18  # tune --warm-start openloop: the distillation's perturbations
 
 SEED_HIGH = 2**31 - 1  # rollout seeds are int64 in [0, SEED_HIGH)
 

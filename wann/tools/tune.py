@@ -7,7 +7,9 @@ at the best shared weight and trains one weight per connection with CMA-ES
 (:mod:`wann.tools.cmaes`), the evolution strategy of :mod:`wann.tools.es` or
 PEPG (:mod:`wann.tools.pepg`); each iteration evaluates the whole
 population (plus the current mean) as ONE batch of copies of the network that
-differ only in ``conn_weight``, at shared weight 1.0. The result is a new
+differ only in ``conn_weight``, at shared weight 1.0. ``--warm-start openloop``
+first distils planned open-loop approaches into the weights
+(:mod:`wann.tools.warmstart`) and starts there. The result is a new
 champion file with ``conn_weights`` {innovation: weight}; the input file is
 never overwritten.
 """
@@ -39,6 +41,7 @@ from wann.tools.cmaes import CmaStrategy, cma_available
 from wann.tools.es import EvolutionStrategy
 from wann.tools.pepg import Pepg
 from wann.tools.runner import RolloutRunner, Stats, with_conn_weights
+from wann.tools.warmstart import WARM_DEFAULTS, WarmStartSettings, check_warm_start, openloop_warm_start
 
 # Seed streams derived from --seed (disjoint from wann.tools.evaluate's 0-3).
 
@@ -133,6 +136,7 @@ class IndividualTuneResult:
     seconds: float = 0.0
     method: str = "es"  # the optimizer that ran (cma, es or pepg)
     selection_mean: float = float("nan")  # the result's mean on the selection episodes
+    warm_start: dict[str, Any] | None = None  # what --warm-start openloop made (None without one)
 
 
 def resolve_method(method: str) -> str:
@@ -175,6 +179,8 @@ def tune_individual(
     select_episodes: int = DEFAULTS.select_episodes,
     tick: Callable[[int, int], None] | None = None,
     runner: RolloutRunner | None = None,
+    warm_start: str = "none",
+    warm_settings: WarmStartSettings = WARM_DEFAULTS,
 ) -> IndividualTuneResult:
 
     """Train one weight per live connection with CMA-ES (:mod:`wann.tools.cmaes`), the numpy ES (:mod:`wann.tools.es`) or PEPG.
@@ -188,7 +194,10 @@ def tune_individual(
     reported next to the starting point on ``validation_episodes`` seeds used
     nowhere else. ``say(line)`` gets one line per iteration, ``tick(done, total)``
     the progress. ``runner``: run on these workers (e.g. a dask cluster)
-    instead of a pool of ``workers`` processes made here.
+    instead of a pool of ``workers`` processes made here. ``warm_start``:
+    ``"openloop"`` first distils planned open-loop approaches into the
+    weights (:mod:`wann.tools.warmstart`, ``warm_settings``) and starts the
+    optimizer there; the shared-weight start still competes for the result.
     """
     say = say or (lambda _msg: None)
     tick = tick or (lambda _done, _total: None)
@@ -196,6 +205,7 @@ def tune_individual(
     network = compile_genome(champion.genome)
     if network.n_connections == 0:
         raise UserError("the champion has no live connections to tune")
+    check_warm_start(task, warm_start)
     t0 = time.perf_counter()
     with (nullcontext(runner) if runner is not None else RolloutRunner(task, workers)) as runner:
         steps_at_start = runner.steps
@@ -209,11 +219,24 @@ def tune_individual(
                 start_weight = found.weight
                 say(f"best shared weight {start_weight:+.3f} (mean {found.mean:.2f} over {found.episodes} episodes)")
         method = resolve_method(method)
-        es = make_optimizer(method, np.full(network.n_connections, float(start_weight)),
-                            make_rng(seed, ES_NOISE_STREAM), popsize, sigma, lr)
+        shared_start = np.full(network.n_connections, float(start_weight))
+        x0, warm = shared_start, None
+        if warm_start == "openloop":
+            warm = openloop_warm_start(
+                task, network, float(start_weight), seed,
+                lambda x, rng, size, step: make_optimizer(method, x, rng, size, step, lr), warm_settings, say)
+            x0 = warm.weights
+        es = make_optimizer(method, x0, make_rng(seed, ES_NOISE_STREAM), popsize, sigma, lr)
         episode_rng = make_rng(seed, ES_EPISODE_STREAM)
         selection = draw_seeds(make_rng(seed, SELECTION_STREAM), select_episodes)
-        best_weights, best_score = np.array(es.mean), float(runner.grid([network], [float(start_weight)], selection)[0, 0].mean())
+        # Candidates for the result start with the shared weight (and the warm start, scored the same way).
+        best_weights, best_score = shared_start, float(runner.grid([network], [float(start_weight)], selection)[0, 0].mean())
+        if warm is not None:
+            warm_score = float(runner.grid([with_conn_weights(network, x0)], [1.0], selection)[0, 0].mean())
+            say(f"warm start: distilled weights score {warm_score:.2f} on the selection episodes "
+                f"(shared weight {best_score:.2f}); tuning from them")
+            if warm_score > best_score:
+                best_weights, best_score = np.array(x0), warm_score
         history = []
         say(f"tuning {network.n_connections} connection weights with {method}: {iterations} iterations, "
             f"popsize {popsize}, sigma {sigma}{f', lr {lr}' if method in PAIR_METHODS else ''}, "
@@ -246,7 +269,8 @@ def tune_individual(
         steps = runner.steps - steps_at_start
     conn = {int(i): float(w) for i, w in zip(network.conn_innov.tolist(), best_weights.tolist())}
     return IndividualTuneResult(conn, float(start_weight), Stats.of(start_r), Stats.of(final_r),
-                                history, steps, time.perf_counter() - t0, method, best_score)
+                                history, steps, time.perf_counter() - t0, method, best_score,
+                                None if warm is None else warm.record())
 
 
 def tuned_champion(champion: Champion, extra: dict[str, Any], conn_weights: dict[int, float] | None = None) -> Champion:
