@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from test_tools import HARD, champion_dict, run_module
 
 from wann.engine.champion import Champion, load_champion
 from wann.engine.genome import initial_genome
@@ -27,8 +28,6 @@ from wann.tools.warmstart import (
     hold_pairs,
     plan_teacher_pairs,
 )
-
-from test_tools import HARD, champion_dict, run_module
 
 TINY = dataclasses.replace(WARM_DEFAULTS, starts=2, horizon=60, plan_iterations=6, plan_popsize=8,
                            hold_episodes=2, hold_after=5, hold_every=7, distill_iterations=4, distill_popsize=8)

@@ -7,20 +7,32 @@ import sys
 import time
 from pathlib import Path
 
-from wann.cli.common import (add_backend_options, add_task_module_option,
-                             backend_choice, check_finite, check_positive,
-                             check_workers, output_path_for)
+from wann.cli.common import (
+    add_backend_options,
+    add_task_module_option,
+    backend_choice,
+    check_finite,
+    check_positive,
+    check_workers,
+    output_path_for,
+)
 from wann.cli.progress import Progress
 from wann.engine.champion import champion_task, load_champion, save_champion
 from wann.engine.network import compile_genome
 from wann.engine.seeds import VALIDATION_STREAM, evaluation_seeds
 from wann.errors import UserError
 from wann.tools.runner import RolloutRunner, Stats
-from wann.tools.tune import (DEFAULTS, METHODS, PAIR_METHODS, resolve_method,
-                             setting_doc, tune_individual, tune_shared,
-                             tuned_champion)
-from wann.tools.warmstart import (WARM_DEFAULTS, WARM_STARTS,
-                                  WarmStartSettings, check_warm_start)
+from wann.tools.tune import (
+    DEFAULTS,
+    METHODS,
+    PAIR_METHODS,
+    resolve_method,
+    setting_doc,
+    tune_individual,
+    tune_shared,
+    tuned_champion,
+)
+from wann.tools.warmstart import WARM_DEFAULTS, WARM_STARTS, WarmStartSettings, check_warm_start
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,13 +36,9 @@ import numpy as np
 from numba import njit, prange
 
 from wann.engine.config import param
-from wann.engine.network import (ROW_LANES, Network, forward_block,
-                                 forward_lanes, load_rows, max_nodes,
-                                 stack_networks)
+from wann.engine.network import ROW_LANES, Network, forward_block, forward_lanes, load_rows, max_nodes, stack_networks
 from wann.engine.rollout import bind_task_kernel
-from wann.engine.seeds import (DISTILL_NOISE_STREAM, HOLD_STREAM,
-                               PLAN_NOISE_STREAM, PLAN_STREAM, draw_seeds,
-                               make_rng)
+from wann.engine.seeds import DISTILL_NOISE_STREAM, HOLD_STREAM, PLAN_NOISE_STREAM, PLAN_STREAM, draw_seeds, make_rng
 from wann.errors import UserError
 from wann.tasks import Task
 from wann.tools.runner import with_conn_weights
