@@ -81,13 +81,15 @@ class WarmStart:
     hold_pairs: int
     loss_start: float  # distillation loss of the shared-weight start
     loss_final: float
-    seconds: float
+    seconds: float  # planning, pairs and distillation, without compiling
+    compile_seconds: float = 0.0  # first calls of the kernels (Numba compile, or cache load)
 
     def record(self) -> dict[str, Any]:
         """The numbers stored in a tuned champion's ``tuned_weights.warm_start``."""
         return {"plan_reward": self.plan_reward, "plan_reward_min": self.plan_reward_min,
                 "teacher_pairs": self.teacher_pairs, "hold_pairs": self.hold_pairs,
-                "loss_start": self.loss_start, "loss_final": self.loss_final, "seconds": self.seconds}
+                "loss_start": self.loss_start, "loss_final": self.loss_final, "seconds": self.seconds,
+                "compile_seconds": self.compile_seconds}
 
 
 # The templates' task functions; bind_task_kernel binds the real ones for each task.
@@ -303,6 +305,24 @@ def distillation_loss(task: Task, network: Network, candidates: np.ndarray,
     return loss
 
 
+def compile_kernels(task: Task, network: Network) -> float:
+    """Compile (or load from Numba's cache) every warm-start kernel for ``task`` with tiny inputs; return the seconds."""
+    t0 = time.perf_counter()
+    physics = task.physics
+    low, high = task.action.bounds()
+    state = np.asarray(physics.initial_state(0), dtype=np.float64)
+    plan = np.zeros(len(low))
+    kind = task.action.kind
+    bind_task_kernel(_plan_rewards_template, "plan", physics, kind)(physics.state_rows, state, plan[None], 1, 1, low, high)
+    bind_task_kernel(_plan_trajectory_template, "plantrace", physics, kind)(
+        physics.state_rows, task.n_inputs, state, plan, 1, 1, low, high)
+    batch = stack_networks([network])
+    bind_task_kernel(_policy_pairs_template, "holdpairs", physics, kind)(
+        physics.state_rows, state[None], *batch.arrays(), 1.0, 1, 0, 1, low, high)
+    outputs_of_batch(*batch.arrays(), np.zeros((1, task.n_inputs)))
+    return time.perf_counter() - t0
+
+
 def openloop_warm_start(task: Task, network: Network, shared_weight: float, seed: int, make_optimizer: Callable,
                         settings: WarmStartSettings = WARM_DEFAULTS,
                         say: Callable[[str], None] | None = None) -> WarmStart:
@@ -312,6 +332,8 @@ def openloop_warm_start(task: Task, network: Network, shared_weight: float, seed
     that maximises (the tuner's method). See the module docstring.
     """
     say = say or (lambda _msg: None)
+    compile_seconds = compile_kernels(task, network)
+    say(f"warm start: compiled kernels in {compile_seconds:.2f}s (first call; loaded from cache when warm)")
     t0 = time.perf_counter()
     teacher_obs, teacher_act, scores = plan_teacher_pairs(task, settings, seed, make_optimizer, say)
     hold_obs, hold_act = hold_pairs(task, network, shared_weight, settings, seed)
@@ -333,4 +355,4 @@ def openloop_warm_start(task: Task, network: Network, shared_weight: float, seed
             say(f"warm start: distillation {it + 1}/{settings.distill_iterations}, loss {best_loss:.4f} "
                 f"({time.perf_counter() - t0:.0f}s)")
     return WarmStart(best, float(np.mean(scores)), float(np.min(scores)), len(teacher_obs), len(hold_obs),
-                     loss_start, best_loss, time.perf_counter() - t0)
+                     loss_start, best_loss, time.perf_counter() - t0, compile_seconds)
