@@ -14,7 +14,6 @@ from wann.engine.champion import Champion, load_champion
 from wann.engine.genome import initial_genome
 from wann.engine.network import compile_genome
 from wann.engine.policy import Policy
-from wann.engine.rollout import bind_task_kernel
 from wann.engine.seeds import HOLD_STREAM, PLAN_STREAM, draw_seeds, make_rng
 from wann.errors import UserError
 from wann.tasks import get_task
@@ -27,6 +26,7 @@ from wann.tools.warmstart import (
     distillation_loss,
     hold_pairs,
     plan_teacher_pairs,
+    task_kernel,
 )
 
 TINY = dataclasses.replace(WARM_DEFAULTS, starts=2, horizon=60, plan_iterations=6, plan_popsize=8,
@@ -45,7 +45,7 @@ def test_a_plan_replays_its_gymnasium_env(task_id):
     block, horizon = 3, 40
     plan = np.random.default_rng(1).normal(size=-(-horizon // block) * len(low)) * 2.0
     state = np.asarray(task.physics.initial_state(17), dtype=np.float64)
-    trace = bind_task_kernel(_plan_trajectory_template, "plantrace", task.physics, task.action.kind)
+    trace = task_kernel(task, _plan_trajectory_template)
     obs, acts, rewards, steps = trace(task.physics.state_rows, task.n_inputs, state, plan, block, horizon, low, high)
     env = task.make_env()
     o, _ = env.reset(seed=17)
@@ -59,7 +59,7 @@ def test_a_plan_replays_its_gymnasium_env(task_id):
             assert t + 1 == steps
             break
     assert steps == horizon  # neither env ends this early
-    total = bind_task_kernel(_plan_rewards_template, "plan", task.physics, task.action.kind)(
+    total = task_kernel(task, _plan_rewards_template)(
         task.physics.state_rows, state, np.stack([plan, np.zeros_like(plan)]), block, horizon, low, high)
     assert total[0] == pytest.approx(rewards.sum())
     assert total[1] != total[0]
@@ -114,7 +114,7 @@ def test_plans_beat_doing_nothing_and_cut_at_the_goal():
     make = lambda x, rng, size, step: make_optimizer("cma", x, rng, size, step, 0.03)  # noqa: E731
     obs, acts, scores = plan_teacher_pairs(task, settings, seed=0, make_optimizer=make, say=lambda _m: None)
     low, high = task.action.bounds()
-    kernel = bind_task_kernel(_plan_rewards_template, "plan", task.physics, task.action.kind)
+    kernel = task_kernel(task, _plan_rewards_template)
     zero = [kernel(task.physics.state_rows, np.asarray(task.physics.initial_state(int(s)), float),
                    np.zeros((1, 30)), 5, 150, low, high)[0] for s in draw_seeds(make_rng(0, PLAN_STREAM), 3)]
     assert np.all(scores > np.array(zero) + 5.0)

@@ -57,10 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warm-start", choices=WARM_STARTS, default="none",
                         help="individual mode: openloop = first distil planned open-loop approaches into the weights "
                         "(tasks with compiled physics and continuous actions; see README 'Tune'); default none")
-    for name in ("plan_starts", "distill_iterations"):
-        field = "starts" if name == "plan_starts" else name
+    for flag, field in (("--plan-starts", "starts"), ("--distill-iterations", "distill_iterations")):
         doc = WarmStartSettings.__dataclass_fields__[field].metadata["doc"]
-        parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(WARM_DEFAULTS, field),
+        parser.add_argument(flag, type=int, default=getattr(WARM_DEFAULTS, field),
                             help=f"--warm-start openloop: {doc} (default {getattr(WARM_DEFAULTS, field)})")
     parser.add_argument("--grid-points", type=int, default=d.grid_points, help=setting_doc("grid_points"))
     parser.add_argument("--validation-episodes", type=int, default=d.validation_episodes,

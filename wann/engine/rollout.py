@@ -127,16 +127,17 @@ def _source_hash(functions) -> str:
     return digest.hexdigest()[:12]
 
 
-def bind_task_kernel(template, tag: str, physics: FusedPhysics, action_kind: str):
+def bind_task_kernel(template, tag: str, physics: FusedPhysics, action_kind: str, parallel: bool = False):
     """Compile ``template`` with ``physics``'s ``_start`` / ``_observe`` / ``_step`` and the ``_action`` rule bound as globals.
 
     Built once per process, template, task and action rule; the kernel's name
     holds ``tag``, the task's step function and a hash of the physics' source,
     so Numba's disk cache never hands one task's kernel to another.
+    ``parallel``: compile with ``parallel=True`` (a template that uses ``prange``).
     """
     start = physics.start if physics.start is not None else copy_start
     parts = (start, physics.observe, physics.step)
-    key = (tag, id(physics.step), id(physics.observe), id(start), action_kind)
+    key = (tag, id(physics.step), id(physics.observe), id(start), action_kind, parallel)
     kernel = _KERNELS.get(key)
     if kernel is None:
         owner = re.sub(r"\W", "_", f"{physics.step.py_func.__module__}_{physics.step.py_func.__name__}")
@@ -146,7 +147,7 @@ def bind_task_kernel(template, tag: str, physics: FusedPhysics, action_kind: str
         fn = types.FunctionType(template.__code__, scope, name)
         fn.__qualname__ = name
         fn.__doc__ = template.__doc__
-        kernel = njit(cache=True)(fn)
+        kernel = njit(cache=True, parallel=parallel)(fn)
         _KERNELS[key] = kernel
     return kernel
 

@@ -187,30 +187,45 @@ def _policy_pairs_template(state_rows, init_states, node_offset, act, indptr, sr
     return obs[:count], acts[:count]
 
 
-@njit(cache=True, parallel=True)
-def outputs_of_batch(node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs, shared_only, inputs):
-    """Outputs float64[G, n_rows, n_outputs] of every network of a batch at shared weight 1, networks in parallel.
+def _batch_actions_template(state_rows, node_offset, act, indptr, src, conn_weight, n_inputs, n_outputs,
+                            shared_only, inputs, low, high):
+    """Actions float64[G, n_rows, n_act] of every network of a batch at shared weight 1 (compiled, networks in parallel).
 
-    The distillation's one heavy call per iteration: threads share the
-    networks (the tuner's worker processes are idle meanwhile).
+    The outputs become actions through the task's own rule (``_action``, as
+    in the rollouts). The distillation's one heavy call per iteration:
+    threads share the networks (the tuner's worker processes are idle
+    meanwhile). ``state_rows`` is unused; it keeps the binding's signature.
     """
     n_net = len(node_offset) - 1
     n_samples = inputs.shape[0]
-    out = np.empty((n_net, n_samples, n_outputs))
+    n_act = len(low)
+    out = np.empty((n_net, n_samples, n_act))
     n_lanes = max(1, min(n_samples, ROW_LANES))
     largest = max_nodes(node_offset)
     for g in prange(n_net):
         values = np.empty((largest, n_lanes))
         lane_weight = np.empty(n_lanes)
+        actions = np.empty((n_act, n_lanes))
         for start in range(0, n_samples, n_lanes):
             n_rows = min(n_lanes, n_samples - start)
             load_rows(inputs, start, n_rows, n_inputs, values)
             n_nodes = forward_block(node_offset, act, indptr, src, conn_weight, shared_only, n_inputs, g, 1.0,
                                     lane_weight, n_rows, values)
-            for o in range(n_outputs):
-                for lane in range(n_rows):
-                    out[g, start + lane, o] = values[n_nodes - n_outputs + o, lane]
+            for lane in range(n_rows):
+                _action(values, n_nodes - n_outputs, n_act, lane, low, high, actions)
+                for j in range(n_act):
+                    out[g, start + lane, j] = actions[j, lane]
     return out
+
+
+_TAGS = {_plan_rewards_template: "plan", _plan_trajectory_template: "plantrace",
+         _policy_pairs_template: "holdpairs", _batch_actions_template: "batchactions"}
+
+
+def task_kernel(task: Task, template):
+    """``template`` compiled for ``task``'s physics and action rule (see :func:`wann.engine.rollout.bind_task_kernel`)."""
+    return bind_task_kernel(template, _TAGS[template], task.physics, task.action.kind,
+                            parallel=template is _batch_actions_template)
 
 
 def check_warm_start(task: Task, warm_start: str) -> None:
@@ -227,15 +242,6 @@ def check_warm_start(task: Task, warm_start: str) -> None:
                         f"planning needs continuous ones ({', '.join(CONTINUOUS_ACTIONS)})")
 
 
-def actions_of(task: Task, outputs: np.ndarray) -> np.ndarray:
-    """The task's continuous action rule applied to network outputs (NaN counts as 0, as in the rollouts)."""
-    low, high = task.action.bounds()
-    out = np.nan_to_num(outputs, nan=0.0, posinf=np.inf, neginf=-np.inf)
-    if task.action.kind == "tanh":
-        return low + (np.tanh(out) + 1.0) * 0.5 * (high - low)
-    return np.clip(out, low, high)
-
-
 def plan_teacher_pairs(task: Task, settings: WarmStartSettings, seed: int, make_optimizer: Callable,
                        say: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps 1-2: (observations, actions) of the planned approaches, and each plan's reward."""
@@ -244,8 +250,8 @@ def plan_teacher_pairs(task: Task, settings: WarmStartSettings, seed: int, make_
     n_act = len(low)
     horizon = min(settings.horizon, task.max_steps)
     n_blocks = -(-horizon // settings.block)
-    plan = bind_task_kernel(_plan_rewards_template, "plan", physics, task.action.kind)
-    trace = bind_task_kernel(_plan_trajectory_template, "plantrace", physics, task.action.kind)
+    plan = task_kernel(task, _plan_rewards_template)
+    trace = task_kernel(task, _plan_trajectory_template)
     starts = draw_seeds(make_rng(seed, PLAN_STREAM), settings.starts)
     noise = make_rng(seed, PLAN_NOISE_STREAM)
     obs_parts, act_parts, scores = [], [], []
@@ -279,9 +285,9 @@ def hold_pairs(task: Task, network: Network, shared_weight: float, settings: War
     """Step 3: the start policy's own (observation, action) pairs from ``hold_after`` on."""
     physics = task.physics
     low, high = task.action.bounds()
-    kernel = bind_task_kernel(_policy_pairs_template, "holdpairs", physics, task.action.kind)
     if settings.hold_episodes == 0:
         return np.zeros((0, task.n_inputs)), np.zeros((0, len(low)))
+    kernel = task_kernel(task, _policy_pairs_template)
     seeds = draw_seeds(make_rng(seed, HOLD_STREAM), settings.hold_episodes)
     init = np.stack([np.asarray(physics.initial_state(int(s)), dtype=np.float64) for s in seeds])
     batch = stack_networks([network])
@@ -295,12 +301,13 @@ def distillation_loss(task: Task, network: Network, candidates: np.ndarray,
     low, high = task.action.bounds()
     scale = np.where(high > low, (high - low) / 2.0, 1.0)  # errors in half-ranges: the same loss for any bounds
     batch = stack_networks([with_conn_weights(network, c) for c in candidates])
+    kernel = task_kernel(task, _batch_actions_template)
     loss = np.zeros(len(candidates))
     for obs, target in pair_sets:
         if len(obs) == 0:
             continue
-        out = outputs_of_batch(*batch.arrays(), np.ascontiguousarray(obs, dtype=np.float64))
-        err = (actions_of(task, out) - target[None]) / scale
+        actions = kernel(task.physics.state_rows, *batch.arrays(), np.ascontiguousarray(obs, dtype=np.float64), low, high)
+        err = (actions - target[None]) / scale
         loss += np.mean(err * err, axis=(1, 2))
     return loss
 
@@ -312,14 +319,12 @@ def compile_kernels(task: Task, network: Network) -> float:
     low, high = task.action.bounds()
     state = np.asarray(physics.initial_state(0), dtype=np.float64)
     plan = np.zeros(len(low))
-    kind = task.action.kind
-    bind_task_kernel(_plan_rewards_template, "plan", physics, kind)(physics.state_rows, state, plan[None], 1, 1, low, high)
-    bind_task_kernel(_plan_trajectory_template, "plantrace", physics, kind)(
-        physics.state_rows, task.n_inputs, state, plan, 1, 1, low, high)
+    task_kernel(task, _plan_rewards_template)(physics.state_rows, state, plan[None], 1, 1, low, high)
+    task_kernel(task, _plan_trajectory_template)(physics.state_rows, task.n_inputs, state, plan, 1, 1, low, high)
     batch = stack_networks([network])
-    bind_task_kernel(_policy_pairs_template, "holdpairs", physics, kind)(
-        physics.state_rows, state[None], *batch.arrays(), 1.0, 1, 0, 1, low, high)
-    outputs_of_batch(*batch.arrays(), np.zeros((1, task.n_inputs)))
+    task_kernel(task, _policy_pairs_template)(physics.state_rows, state[None], *batch.arrays(), 1.0, 1, 0, 1, low, high)
+    task_kernel(task, _batch_actions_template)(physics.state_rows, *batch.arrays(), np.zeros((1, task.n_inputs)),
+                                               low, high)
     return time.perf_counter() - t0
 
 
