@@ -122,6 +122,8 @@ def test_unknown_key_suggests_closest(tmp_path):
     ("evaluation", "shared_weight", "shared_weights"),
     ("evaluation", "rollout", "rollouts"),
     ("run", "seeed", "seed"),
+    ("search", "population", "pop_size"),  # a shared word part beats spelling distance ('cull_ratio')
+    ("search", "activations", "hidden_activations"),
 ])
 def test_unknown_keys_rejected_with_closest(section, key, closest):
     msg = one_line_error({section: {key: 1}}, source="cfg.yaml")

@@ -35,8 +35,19 @@ def param(default: Any, doc: str, **allowed: Any) -> Any:
 
 
 def closest(word: Any, options) -> str:
-    """`` (did you mean 'x'?)`` for the closest option, or an empty string."""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
+    """`` (did you mean 'x'?)`` for the closest option, or an empty string.
+
+    An option is preferred when it alone has a word part (3+ letters) that
+    starts the user's word or that the word starts (``population`` ->
+    ``pop_size``, which spelling distance ranks below ``cull_ratio``).
+    """
+    word, names = str(word), [str(o) for o in options]
+    lead = word.lower().split("_")[0]
+    by_part = [n for n in names if any(len(part) >= 3 and (lead.startswith(part) or (len(lead) >= 3 and part.startswith(lead)))
+                                       for part in n.lower().split("_"))]
+    close = difflib.get_close_matches(word, names, n=1)
+    if len(by_part) == 1 and not (close and difflib.SequenceMatcher(None, word, close[0]).ratio() >= 0.8):
+        close = by_part
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
