@@ -14,14 +14,13 @@ from typing import Any
 from wann.engine.activations import ALL_ACTIVATIONS
 from wann.engine.configkit import (
     apply_overrides,
-    closest,
     fill_section,
     load_yaml_config,
     param,
     reference_rows,
 )
 from wann.engine.ranking import CROWDING_RULES, OBJECTIVE_RULES, TIE_ORDERS
-from wann.errors import UserError
+from wann.errors import UserError, closest
 from wann.tasks import resolve_task
 
 STANDARD_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)

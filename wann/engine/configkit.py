@@ -7,7 +7,6 @@ A field is declared with :func:`param` (default, one-line doc, constraints);
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import types
 import typing
@@ -17,7 +16,7 @@ from typing import Any, Callable
 
 import yaml
 
-from wann.errors import UserError
+from wann.errors import UserError, closest
 
 
 def param(default: Any, doc: str, **allowed: Any) -> Any:
@@ -32,23 +31,6 @@ def param(default: Any, doc: str, **allowed: Any) -> Any:
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata={"doc": doc, **allowed})
     return field(default=default, metadata={"doc": doc, **allowed})
-
-
-def closest(word: Any, options) -> str:
-    """`` (did you mean 'x'?)`` for the closest option, or an empty string.
-
-    An option is preferred when it alone has a word part (3+ letters) that
-    starts the user's word or that the word starts (``population`` ->
-    ``pop_size``, which spelling distance ranks below ``cull_ratio``).
-    """
-    word, names = str(word), [str(o) for o in options]
-    lead = word.lower().split("_")[0]
-    by_part = [n for n in names if any(len(part) >= 3 and (lead.startswith(part) or (len(lead) >= 3 and part.startswith(lead)))
-                                       for part in n.lower().split("_"))]
-    close = difflib.get_close_matches(word, names, n=1)
-    if len(by_part) == 1 and not (close and difflib.SequenceMatcher(None, word, close[0]).ratio() >= 0.8):
-        close = by_part
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def show(value: Any) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from wann.engine.config import STANDARD_WEIGHTS
-from wann.engine.configkit import closest, fill_section, load_yaml_config, param
+from wann.engine.configkit import fill_section, load_yaml_config, param
 from wann.engine.configkit import show as _show
-from wann.errors import UserError
+from wann.errors import UserError, closest
 from wann.prune.bridge import SIGN_SOURCES
 from wann.prune.controls import CONTROLS
 from wann.prune.data import DATASETS

@@ -9,14 +9,13 @@ that would make it usable.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 from typing import Any
 
 import numpy as np
 
-from wann.errors import UserError
+from wann.errors import UserError, closest
 from wann.tasks.base import ActionRule, Task
 
 FLATTEN_HINT = "add {name: FlattenObservation} to task.wrappers"
@@ -29,7 +28,7 @@ def gym_task(spec: dict[str, Any], known: list[str] | None = None) -> Task:
     name = spec["name"]
     if name not in gymnasium.registry:
         ids = sorted(set(gymnasium.registry) | set(known or []))
-        raise UserError(f"task.name: {name!r}: unknown task or gymnasium id{closest_task(name, ids)}")
+        raise UserError(f"task.name: {name!r}: unknown task or gymnasium id{closest(name, ids)}")
     wrappers = [_check_wrapper(i, w) for i, w in enumerate(spec["wrappers"])]
     factory = functools.partial(make_wrapped_env, name, dict(spec["kwargs"]), tuple(wrappers))
     env = _probe(factory, name, spec["kwargs"])
@@ -126,7 +125,7 @@ def _check_wrapper(index: int, item: Any) -> tuple[type, dict[str, Any]]:
     cls = WRAPPERS.get(name) or (getattr(gymnasium.wrappers, name, None) if name in names else None)
     names += list(WRAPPERS)
     if not isinstance(cls, type):
-        raise UserError(f"{where}.name: {name!r}: not a gymnasium wrapper{closest_task(name, names)}")
+        raise UserError(f"{where}.name: {name!r}: not a gymnasium wrapper{closest(name, names)}")
     params = inspect.signature(cls.__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     allowed = [p for p in params if p not in ("self", "env") and params[p].kind is not inspect.Parameter.VAR_KEYWORD]
@@ -192,7 +191,3 @@ def action_rule(space, kind: str, name: str) -> ActionRule:
                      "wrap the env so its actions are Discrete(n) or a 1-D Box")
 
 
-def closest_task(name: str, candidates: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest known task id, or an empty string."""
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""

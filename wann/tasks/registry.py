@@ -12,14 +12,13 @@ champion or checkpoint file.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
 import json
 import os
 import pkgutil
 from typing import Any
 
-from wann.errors import UserError
+from wann.errors import UserError, closest
 from wann.tasks.base import ActionRule, Task
 
 ENV_MODULES = "WANN_TASK_MODULES"
@@ -73,8 +72,7 @@ def registered_task(name: str) -> Task:
     """The task registered as ``name``, as registered (a task with options of its own not yet configured)."""
     _load_builtins()
     if name not in _TASKS:
-        close = difflib.get_close_matches(name, list(_TASKS), n=1)
-        raise UserError(f"task {name!r} is not registered" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise UserError(f"task {name!r} is not registered{closest(name, _TASKS)}")
     return _TASKS[name]
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from wann.engine.classify import classify_shard, held_out_metrics
-from wann.errors import UserError
+from wann.errors import UserError, closest
 from wann.tasks.base import ActionRule, Task
 from wann.tasks.mnist_data import PREPROCESS_ORDERS, load_mnist, preprocess
 from wann.tasks.registry import register_task
@@ -68,13 +68,9 @@ class MnistData:
 
 def parse_options(kwargs: dict[str, Any]) -> MnistOptions:
     """Check ``task.kwargs`` of the MNIST task; ValueError in one line naming the key."""
-    import difflib
-
     for key in kwargs:
         if key not in OPTION_DOCS:
-            close = difflib.get_close_matches(str(key), list(OPTION_DOCS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UserError(f"task.kwargs.{key}: unknown option of {MNIST_TASK_NAME}{hint}; "
+            raise UserError(f"task.kwargs.{key}: unknown option of {MNIST_TASK_NAME}{closest(key, OPTION_DOCS)}; "
                              f"allowed: {', '.join(OPTION_DOCS)}")
     path = kwargs.get("path")
     if not isinstance(path, str) or not path:
