@@ -189,5 +189,3 @@ def action_rule(space, kind: str, name: str) -> ActionRule:
         return ActionRule(kind, int(space.shape[0]), tuple(low.tolist()), tuple(high.tolist()))
     raise UserError(f"task {name!r}: action space {space} cannot be mapped to outputs; "
                      "wrap the env so its actions are Discrete(n) or a 1-D Box")
-
-
